@@ -1,0 +1,33 @@
+import type { LlmBackend } from "../llm/types.js";
+import type { LoadedPolicy } from "../policy/load.js";
+import type { Decision, Versions } from "../schemas/decision.js";
+import type { ParsedRequest } from "../schemas/request.js";
+
+export type EngineKind = "rules" | "llm" | "hybrid";
+
+export interface AdvisorOptions {
+  policy?: LoadedPolicy;
+  engine?: EngineKind;
+  /** Required for engine "llm" and "hybrid". */
+  llm?: LlmBackend;
+}
+
+export interface AdviseOptions {
+  /** Abort the LLM part; the answer is then the fail-closed fallback. */
+  signal?: AbortSignal;
+  /** Milliseconds before the fail-closed fallback answers. */
+  deadlineMs?: number;
+  /** Use this id instead of a fresh one (e.g. an async job id). */
+  decisionId?: string;
+}
+
+/** The in-process API: validate, decide, explain. Transport- and storage-agnostic. */
+export interface Advisor {
+  readonly engine: EngineKind;
+  readonly policy: LoadedPolicy;
+  versions(): Versions;
+  /** Validates (throws InvalidRequestError) then decides. */
+  advise(input: unknown, opts?: AdviseOptions): Promise<Decision>;
+  adviseParsed(req: ParsedRequest, opts?: AdviseOptions): Promise<Decision>;
+  close(): Promise<void>;
+}

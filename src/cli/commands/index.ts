@@ -1,0 +1,9 @@
+import type { Command } from "commander";
+import { registerDecide } from "./decide.js";
+import { registerEval } from "./eval.js";
+
+/** Every subcommand registers itself here; one line per command file. */
+export function registerCommands(program: Command): void {
+  registerDecide(program);
+  registerEval(program);
+}

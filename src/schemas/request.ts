@@ -1,0 +1,52 @@
+import { r6ToSituation } from "./adapters.js";
+import { InvalidRequestError, issuesFromZod } from "./errors.js";
+import { type R6Request, R6RequestSchema } from "./r6.js";
+import { type Situation, SituationSchema } from "./situation.js";
+
+export type RequestShape = "situation" | "r6";
+
+/** A validated request in both forms: the engine reads the situation, the log keeps the original. */
+export interface ParsedRequest {
+  shape: RequestShape;
+  situation: Situation;
+  original: Situation | R6Request;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Which shape a body claims to be, from the fields only one of them has. */
+export function detectShape(input: Record<string, unknown>): RequestShape | undefined {
+  if ("action_type" in input || "t3_tensor" in input || "actor_role" in input) return "situation";
+  if ("requestId" in input || "trustState" in input || "actorId" in input || isObject(input.action)) return "r6";
+  return undefined;
+}
+
+/** Validates a situation or an R6Request; throws InvalidRequestError naming each bad field. */
+export function parseRequest(input: unknown): ParsedRequest {
+  if (!isObject(input)) {
+    throw new InvalidRequestError([{ path: "", message: "expected a JSON object (a situation or an R6Request)" }]);
+  }
+  const shape = detectShape(input);
+  if (shape === undefined) {
+    throw new InvalidRequestError([
+      {
+        path: "",
+        message:
+          "not a recognisable request: a situation needs action_type, actor_role, actor_id and t3_tensor; " +
+          "an R6Request needs requestId, actorId, action, context, trustState and timestamp",
+      },
+    ]);
+  }
+  if (shape === "situation") {
+    const r = SituationSchema.safeParse(input);
+    if (!r.success) throw new InvalidRequestError(issuesFromZod(r.error), "invalid situation");
+    return { shape, situation: r.data, original: r.data };
+  }
+  const r = R6RequestSchema.safeParse(input);
+  if (!r.success) throw new InvalidRequestError(issuesFromZod(r.error), "invalid R6Request");
+  const situation = r6ToSituation(r.data);
+  // An R6Request carries no role unless the caller added actorRole; the directory may fill it in later.
+  if (situation.actor_role === undefined) (situation as Record<string, unknown>).actor_role = "";
+  return { shape, situation: situation as Situation, original: r.data };
+}
