@@ -39,10 +39,39 @@ export interface DecisionQuery {
   decision?: DecisionValue;
   actor?: string;
   action?: string;
+  /** Only records whose control differs from the decision. */
   mismatchesOnly?: boolean;
   reviewed?: boolean;
+  /** Free-text search over the stored input and decision JSON (case-insensitive substring). */
+  q?: string;
+  /** Order by creation time; newest first unless "asc". */
+  order?: "asc" | "desc";
   limit?: number;
   offset?: number;
+}
+
+/** A rollout state change, persisted so every sidecar sharing the log sees the same modes. */
+export interface RolloutEvent {
+  id?: number;
+  at: string;
+  tier: Tier;
+  /** config: the rollout file set the mode; promote: a human moved it up; rollback: a human or the monitor moved it down. */
+  kind: "config" | "promote" | "rollback";
+  from: Mode | null;
+  to: Mode;
+  by: string;
+  reason: string;
+  /** Automatic rollbacks: which check fired. */
+  trigger?: string;
+}
+
+/** A candidate version's decision on a request the current version answered (A/B in shadow). */
+export interface CandidateDecision {
+  decisionId: string;
+  /** Name of the candidate, e.g. "prompt=compact@sha256:... model=qwen". */
+  candidate: string;
+  createdAt: string;
+  decision: Decision;
 }
 
 /**
@@ -51,11 +80,31 @@ export interface DecisionQuery {
  */
 export interface DecisionStore {
   readonly kind: "sqlite" | "postgres";
+  /** Group-commit counters: transactions written, records in them, the largest batch. */
+  readonly commitStats: { batches: number; items: number; largestBatch: number };
+  /** Where the log lives (file path, or the PostgreSQL URL without password). */
+  readonly location: string;
   append(record: DecisionRecord): Promise<void>;
   get(decisionId: string): Promise<DecisionRecord | undefined>;
   query(q: DecisionQuery): Promise<DecisionRecord[]>;
+  /** How many records match (limit and offset ignored). */
+  count(q: DecisionQuery): Promise<number>;
   review(decisionId: string, review: Review): Promise<DecisionRecord | undefined>;
+  appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent>;
+  /** Oldest first. */
+  rolloutEvents(tier?: Tier): Promise<RolloutEvent[]>;
+  appendCandidate(c: CandidateDecision): Promise<void>;
+  candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]>;
   /** A cheap write/read probe for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** Input paths masked before storage, e.g. "details", "t3_tensor", "action.parameters.password", "*.token". */
+  mask?: string[];
+  /** SQLite: how long to wait for a lock held by another process before failing (ms). */
+  busyTimeoutMs?: number;
+  /** Most records committed in one transaction. */
+  maxBatch?: number;
 }

@@ -1,0 +1,285 @@
+import pg from "pg";
+import { StoreError } from "./errors.js";
+import { GroupCommitter } from "./group-commit.js";
+import { maskInput, parseMaskPaths } from "./mask.js";
+import {
+  DECISION_COLUMNS,
+  type DecisionRow,
+  eventFromRow,
+  fromRow,
+  normalizeTime,
+  type RolloutEventRow,
+  rowValues,
+  toRow,
+  whereClause,
+} from "./rows.js";
+import type {
+  CandidateDecision,
+  DecisionQuery,
+  DecisionRecord,
+  DecisionStore,
+  Review,
+  RolloutEvent,
+  StoreOptions,
+} from "./types.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS decisions (
+  decision_id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  effective TEXT NOT NULL,
+  control TEXT,
+  mismatch INTEGER NOT NULL DEFAULT 0,
+  actor TEXT,
+  action TEXT,
+  source TEXT NOT NULL,
+  risk TEXT NOT NULL,
+  latency_ms DOUBLE PRECISION NOT NULL,
+  policy_version TEXT NOT NULL,
+  prompt_version TEXT,
+  model_version TEXT,
+  shape TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT NOT NULL,
+  review TEXT,
+  reviewed_at TEXT,
+  final_decision TEXT
+);
+CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at);
+CREATE INDEX IF NOT EXISTS decisions_tier_created ON decisions (tier, created_at);
+CREATE INDEX IF NOT EXISTS decisions_unreviewed ON decisions (mode, reviewed_at, created_at);
+CREATE TABLE IF NOT EXISTS rollout_events (
+  id BIGSERIAL PRIMARY KEY,
+  at TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  from_mode TEXT,
+  to_mode TEXT NOT NULL,
+  by_whom TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  trigger_name TEXT
+);
+CREATE TABLE IF NOT EXISTS candidate_decisions (
+  decision_id TEXT NOT NULL,
+  candidate TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  output TEXT NOT NULL,
+  PRIMARY KEY (decision_id, candidate)
+);
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
+`;
+
+/** Any number that the sidecars sharing one database agree on, so only one creates the tables. */
+const SCHEMA_LOCK = 7_355_608;
+
+const ph = (n: number) => `$${n}`;
+
+/** The URL as shown in messages and /ready: without the password. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres://(unparseable URL)";
+  }
+}
+
+/**
+ * Opens (and creates if needed) the decision log in PostgreSQL. A `schema` query parameter
+ * (postgres://host/db?schema=name) puts the tables in that schema, created if missing: one database
+ * can hold several logs (tests use a schema per run).
+ */
+export async function openPostgresStore(url: string, opts: StoreOptions = {}): Promise<DecisionStore> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new StoreError(
+      `decision log ${url}: not a valid PostgreSQL URL (expected postgres://user@host:port/db)`,
+    );
+  }
+  const schema = u.searchParams.get("schema");
+  u.searchParams.delete("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreError(`decision log ${redact(url)}: schema "${schema}" must be a lower-case identifier`);
+  }
+  const pool = new pg.Pool({
+    connectionString: u.toString(),
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(SCHEMA);
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new StoreError(`decision log ${redact(url)}: cannot open: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return new PostgresStore(pool, redact(url), opts);
+}
+
+class PostgresStore implements DecisionStore {
+  readonly kind = "postgres" as const;
+  private readonly mask: string[][];
+  private readonly committer: GroupCommitter<DecisionRecord>;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+    opts: StoreOptions,
+  ) {
+    this.mask = parseMaskPaths(opts.mask ?? []);
+    this.committer = new GroupCommitter<DecisionRecord>(
+      {
+        writeBatch: async (records) => {
+          const rows = records.map((r) => rowValues(toRow({ ...r, input: maskInput(r.input, this.mask) })));
+          const n = DECISION_COLUMNS.length;
+          const values = rows.map(
+            (_, i) => `(${DECISION_COLUMNS.map((_c, j) => ph(i * n + j + 1)).join(", ")})`,
+          );
+          // One multi-row INSERT is one transaction: it commits (and is fsynced) as a whole or not at all.
+          await this.pool.query(
+            `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES ${values.join(", ")}`,
+            rows.flat(),
+          );
+        },
+      },
+      opts.maxBatch ?? 500,
+    );
+  }
+
+  get commitStats(): DecisionStore["commitStats"] {
+    return this.committer.stats;
+  }
+
+  append(record: DecisionRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError("decision log is closed"));
+    return this.committer.add(record);
+  }
+
+  async get(decisionId: string): Promise<DecisionRecord | undefined> {
+    const r = await this.pool.query<DecisionRow>("SELECT * FROM decisions WHERE decision_id = $1", [
+      decisionId,
+    ]);
+    return r.rows[0] ? fromRow(r.rows[0]) : undefined;
+  }
+
+  async query(q: DecisionQuery): Promise<DecisionRecord[]> {
+    const { sql, params } = whereClause(q, ph, "ILIKE");
+    const order = q.order === "asc" ? "ASC" : "DESC";
+    const limit = q.limit === undefined ? "" : `LIMIT ${ph(params.length + 1)}`;
+    const all = q.limit === undefined ? params : [...params, q.limit];
+    const offset = `OFFSET ${ph(all.length + 1)}`;
+    const r = await this.pool.query<DecisionRow>(
+      `SELECT * FROM decisions ${sql} ORDER BY created_at ${order}, decision_id ${order} ${limit} ${offset}`,
+      [...all, q.offset ?? 0],
+    );
+    return r.rows.map((row) => fromRow({ ...row, latency_ms: Number(row.latency_ms) }));
+  }
+
+  async count(q: DecisionQuery): Promise<number> {
+    const { sql, params } = whereClause(q, ph, "ILIKE");
+    const r = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM decisions ${sql}`, params);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async review(decisionId: string, review: Review): Promise<DecisionRecord | undefined> {
+    const r = await this.pool.query(
+      "UPDATE decisions SET review = $1, reviewed_at = $2, final_decision = $3 WHERE decision_id = $4",
+      [
+        JSON.stringify(review),
+        normalizeTime(review.reviewedAt, "reviewedAt"),
+        review.finalDecision,
+        decisionId,
+      ],
+    );
+    return r.rowCount === 0 ? undefined : this.get(decisionId);
+  }
+
+  async appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent> {
+    const r = await this.pool.query<{ id: string }>(
+      `INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [event.at, event.tier, event.kind, event.from, event.to, event.by, event.reason, event.trigger ?? null],
+    );
+    return { ...event, id: Number(r.rows[0]?.id) };
+  }
+
+  async rolloutEvents(tier?: string): Promise<RolloutEvent[]> {
+    const r = tier
+      ? await this.pool.query<RolloutEventRow>("SELECT * FROM rollout_events WHERE tier = $1 ORDER BY id", [
+          tier,
+        ])
+      : await this.pool.query<RolloutEventRow>("SELECT * FROM rollout_events ORDER BY id");
+    return r.rows.map(eventFromRow);
+  }
+
+  async appendCandidate(c: CandidateDecision): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO candidate_decisions (decision_id, candidate, created_at, output) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (decision_id, candidate) DO UPDATE SET created_at = EXCLUDED.created_at, output = EXCLUDED.output`,
+      [c.decisionId, c.candidate, normalizeTime(c.createdAt, "createdAt"), JSON.stringify(c.decision)],
+    );
+  }
+
+  async candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]> {
+    const parts: string[] = [];
+    const params: string[] = [];
+    const add = (sql: (p: string) => string, value: string) => {
+      params.push(value);
+      parts.push(sql(ph(params.length)));
+    };
+    if (q.since) add((p) => `created_at >= ${p}`, normalizeTime(q.since, "since"));
+    if (q.until) add((p) => `created_at < ${p}`, normalizeTime(q.until, "until"));
+    if (q.candidate) add((p) => `candidate = ${p}`, q.candidate);
+    const where = parts.length ? `WHERE ${parts.join(" AND ")}` : "";
+    const r = await this.pool.query<{
+      decision_id: string;
+      candidate: string;
+      created_at: string;
+      output: string;
+    }>(`SELECT * FROM candidate_decisions ${where} ORDER BY created_at`, params);
+    return r.rows.map((row) => ({
+      decisionId: row.decision_id,
+      candidate: row.candidate,
+      createdAt: row.created_at,
+      decision: JSON.parse(row.output) as CandidateDecision["decision"],
+    }));
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new StoreError("decision log is closed");
+    await this.pool.query(
+      "INSERT INTO probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at",
+      [new Date().toISOString()],
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drain();
+    await this.pool.end();
+  }
+}

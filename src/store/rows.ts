@@ -1,0 +1,192 @@
+import type { DecisionValue } from "../schemas/common.js";
+import type { Decision, Tier } from "../schemas/decision.js";
+import type { RequestShape } from "../schemas/request.js";
+import type { DecisionQuery, DecisionRecord, Mode, Review, RolloutEvent } from "./types.js";
+
+/**
+ * The mapping between a DecisionRecord and a table row, shared by both stores so that they store,
+ * filter and return exactly the same thing. Filterable facts get their own columns; the request,
+ * the decision and the review are kept whole as JSON text.
+ */
+export const DECISION_COLUMNS = [
+  "decision_id",
+  "created_at",
+  "tier",
+  "mode",
+  "decision",
+  "effective",
+  "control",
+  "mismatch",
+  "actor",
+  "action",
+  "source",
+  "risk",
+  "latency_ms",
+  "policy_version",
+  "prompt_version",
+  "model_version",
+  "shape",
+  "input",
+  "output",
+  "review",
+  "reviewed_at",
+  "final_decision",
+] as const;
+
+export type DecisionRow = {
+  decision_id: string;
+  created_at: string;
+  tier: string;
+  mode: string;
+  decision: string;
+  effective: string;
+  control: string | null;
+  mismatch: number;
+  actor: string | null;
+  action: string | null;
+  source: string;
+  risk: string;
+  latency_ms: number;
+  policy_version: string;
+  prompt_version: string | null;
+  model_version: string | null;
+  shape: string;
+  input: string;
+  output: string;
+  review: string | null;
+  reviewed_at: string | null;
+  final_decision: string | null;
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Timestamps are stored as UTC ISO strings with milliseconds, so text order is time order. */
+export function normalizeTime(s: string, what = "timestamp"): string {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new RangeError(`${what}: expected an ISO 8601 date-time, got "${s}"`);
+  return new Date(t).toISOString();
+}
+
+/** Actor and action type from either request shape (situation or R6Request). */
+export function actorAndAction(input: unknown): { actor: string | null; action: string | null } {
+  if (!isObject(input)) return { actor: null, action: null };
+  const actor =
+    typeof input.actor_id === "string"
+      ? input.actor_id
+      : typeof input.actorId === "string"
+        ? input.actorId
+        : null;
+  let action: string | null = null;
+  if (typeof input.action_type === "string") action = input.action_type;
+  else if (isObject(input.action) && typeof input.action.type === "string") action = input.action.type;
+  return { actor, action };
+}
+
+export function toRow(r: DecisionRecord): DecisionRow {
+  const { actor, action } = actorAndAction(r.input);
+  return {
+    decision_id: r.decisionId,
+    created_at: normalizeTime(r.createdAt, "createdAt"),
+    tier: r.tier,
+    mode: r.mode,
+    decision: r.decision.decision,
+    effective: r.effectiveDecision,
+    control: r.control ?? null,
+    mismatch: r.control !== undefined && r.control !== r.decision.decision ? 1 : 0,
+    actor,
+    action,
+    source: r.decision.source,
+    risk: r.decision.riskLevel,
+    latency_ms: r.decision.latencyMs,
+    policy_version: r.decision.versions.policy,
+    prompt_version: r.decision.versions.prompt,
+    model_version: r.decision.versions.model,
+    shape: r.shape,
+    input: JSON.stringify(r.input ?? null),
+    output: JSON.stringify(r.decision),
+    review: r.review ? JSON.stringify(r.review) : null,
+    reviewed_at: r.review ? normalizeTime(r.review.reviewedAt, "reviewedAt") : null,
+    final_decision: r.review?.finalDecision ?? null,
+  };
+}
+
+export function rowValues(row: DecisionRow): unknown[] {
+  return DECISION_COLUMNS.map((c) => row[c]);
+}
+
+export function fromRow(row: DecisionRow): DecisionRecord {
+  const rec: DecisionRecord = {
+    decisionId: row.decision_id,
+    createdAt: row.created_at,
+    input: JSON.parse(row.input) as unknown,
+    shape: row.shape as RequestShape,
+    decision: JSON.parse(row.output) as Decision,
+    mode: row.mode as Mode,
+    tier: row.tier as Tier,
+    effectiveDecision: row.effective as DecisionValue,
+  };
+  if (row.control !== null) rec.control = row.control as DecisionValue;
+  if (row.review !== null) rec.review = JSON.parse(row.review) as Review;
+  return rec;
+}
+
+/** SQL WHERE clause and parameters for a query; `ph(n)` renders the n-th placeholder (1-based). */
+export function whereClause(
+  q: DecisionQuery,
+  ph: (n: number) => string,
+  likeOp: "LIKE" | "ILIKE",
+): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    parts.push(sql(ph(params.length)));
+  };
+  if (q.since) add((p) => `created_at >= ${p}`, normalizeTime(q.since, "since"));
+  if (q.until) add((p) => `created_at < ${p}`, normalizeTime(q.until, "until"));
+  if (q.tier) add((p) => `tier = ${p}`, q.tier);
+  if (q.mode) add((p) => `mode = ${p}`, q.mode);
+  if (q.decision) add((p) => `decision = ${p}`, q.decision);
+  if (q.actor) add((p) => `actor = ${p}`, q.actor);
+  if (q.action) add((p) => `action = ${p}`, q.action);
+  if (q.mismatchesOnly) parts.push("mismatch = 1");
+  if (q.reviewed === true) parts.push("review IS NOT NULL");
+  if (q.reviewed === false) parts.push("review IS NULL");
+  if (q.q) {
+    const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    params.push(pattern);
+    const a = ph(params.length);
+    params.push(pattern);
+    const b = ph(params.length);
+    parts.push(`(input ${likeOp} ${a} ESCAPE '\\' OR output ${likeOp} ${b} ESCAPE '\\')`);
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
+}
+
+export type RolloutEventRow = {
+  id: number;
+  at: string;
+  tier: string;
+  kind: string;
+  from_mode: string | null;
+  to_mode: string;
+  by_whom: string;
+  reason: string;
+  trigger_name: string | null;
+};
+
+export function eventFromRow(r: RolloutEventRow): RolloutEvent {
+  const e: RolloutEvent = {
+    id: Number(r.id),
+    at: r.at,
+    tier: r.tier as Tier,
+    kind: r.kind as RolloutEvent["kind"],
+    from: (r.from_mode as Mode | null) ?? null,
+    to: r.to_mode as Mode,
+    by: r.by_whom,
+    reason: r.reason,
+  };
+  if (r.trigger_name) e.trigger = r.trigger_name;
+  return e;
+}

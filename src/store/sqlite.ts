@@ -1,0 +1,261 @@
+import { existsSync, statSync } from "node:fs";
+import Database from "better-sqlite3";
+import { StoreError } from "./errors.js";
+import { GroupCommitter } from "./group-commit.js";
+import { maskInput, parseMaskPaths } from "./mask.js";
+import {
+  DECISION_COLUMNS,
+  type DecisionRow,
+  eventFromRow,
+  fromRow,
+  normalizeTime,
+  type RolloutEventRow,
+  rowValues,
+  toRow,
+  whereClause,
+} from "./rows.js";
+import type {
+  CandidateDecision,
+  DecisionQuery,
+  DecisionRecord,
+  DecisionStore,
+  Review,
+  RolloutEvent,
+  StoreOptions,
+} from "./types.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS decisions (
+  decision_id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  effective TEXT NOT NULL,
+  control TEXT,
+  mismatch INTEGER NOT NULL DEFAULT 0,
+  actor TEXT,
+  action TEXT,
+  source TEXT NOT NULL,
+  risk TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  policy_version TEXT NOT NULL,
+  prompt_version TEXT,
+  model_version TEXT,
+  shape TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT NOT NULL,
+  review TEXT,
+  reviewed_at TEXT,
+  final_decision TEXT
+);
+CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at);
+CREATE INDEX IF NOT EXISTS decisions_tier_created ON decisions (tier, created_at);
+CREATE INDEX IF NOT EXISTS decisions_unreviewed ON decisions (mode, reviewed_at, created_at);
+CREATE TABLE IF NOT EXISTS rollout_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  from_mode TEXT,
+  to_mode TEXT NOT NULL,
+  by_whom TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  trigger_name TEXT
+);
+CREATE TABLE IF NOT EXISTS candidate_decisions (
+  decision_id TEXT NOT NULL,
+  candidate TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  output TEXT NOT NULL,
+  PRIMARY KEY (decision_id, candidate)
+);
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
+`;
+
+/** Turns SQLite's terse codes into a message that says what to do. */
+function openError(path: string, err: unknown): StoreError {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? "";
+  let why = e.message ?? String(err);
+  if (code === "SQLITE_NOTADB" || /not a database/i.test(why))
+    why = "the file is not a SQLite database (corrupted, or some other file)";
+  else if (code === "SQLITE_CORRUPT" || /malformed/i.test(why))
+    why = "the database file is corrupted (malformed)";
+  else if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || /locked/i.test(why))
+    why = "the database file is locked by another process (another writer holds an exclusive lock)";
+  else if (code === "SQLITE_CANTOPEN") why = "cannot open the file (missing directory or no permission)";
+  else if (code === "SQLITE_READONLY" || /readonly/i.test(why)) why = "the database file is read-only";
+  return new StoreError(`decision log ${path}: ${why}`, { cause: err });
+}
+
+export async function openSqliteStore(path: string, opts: StoreOptions = {}): Promise<DecisionStore> {
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new StoreError(`decision log ${path}: is a directory, expected a file`);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+  } catch (err) {
+    throw openError(path, err);
+  }
+  try {
+    // Reading the header first turns a foreign or truncated file into an error here, not an empty log.
+    db.pragma("schema_version");
+    db.pragma("journal_mode = WAL");
+    // FULL: a commit is on disk before append() resolves; group commit amortises the fsync.
+    db.pragma("synchronous = FULL");
+    db.exec(SCHEMA);
+    const check = db.pragma("quick_check(1)", { simple: true });
+    if (check !== "ok") throw Object.assign(new Error(String(check)), { code: "SQLITE_CORRUPT" });
+  } catch (err) {
+    db.close();
+    throw openError(path, err);
+  }
+  return new SqliteStore(db, path, opts);
+}
+
+class SqliteStore implements DecisionStore {
+  readonly kind = "sqlite" as const;
+  private readonly mask: string[][];
+  private readonly committer: GroupCommitter<DecisionRecord>;
+  private readonly insert: Database.Statement;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly location: string,
+    opts: StoreOptions,
+  ) {
+    this.mask = parseMaskPaths(opts.mask ?? []);
+    this.insert = db.prepare(
+      `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES (${DECISION_COLUMNS.map(() => "?").join(", ")})`,
+    );
+    const insertMany = db.transaction((rows: DecisionRow[]) => {
+      for (const row of rows) this.insert.run(...rowValues(row));
+    });
+    this.committer = new GroupCommitter<DecisionRecord>(
+      {
+        writeBatch: async (records) => {
+          // Masking and serialisation before the transaction: a bad record fails alone, not its batch.
+          insertMany(records.map((r) => toRow({ ...r, input: maskInput(r.input, this.mask) })));
+        },
+      },
+      opts.maxBatch ?? 500,
+    );
+  }
+
+  get commitStats(): DecisionStore["commitStats"] {
+    return this.committer.stats;
+  }
+
+  append(record: DecisionRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError("decision log is closed"));
+    return this.committer.add(record);
+  }
+
+  async get(decisionId: string): Promise<DecisionRecord | undefined> {
+    const row = this.db.prepare("SELECT * FROM decisions WHERE decision_id = ?").get(decisionId) as
+      | DecisionRow
+      | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  async query(q: DecisionQuery): Promise<DecisionRecord[]> {
+    const { sql, params } = whereClause(q, () => "?", "LIKE");
+    const order = q.order === "asc" ? "ASC" : "DESC";
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM decisions ${sql} ORDER BY created_at ${order}, decision_id ${order} LIMIT ? OFFSET ?`,
+      )
+      .all(...params, q.limit ?? -1, q.offset ?? 0) as DecisionRow[];
+    return rows.map(fromRow);
+  }
+
+  async count(q: DecisionQuery): Promise<number> {
+    const { sql, params } = whereClause(q, () => "?", "LIKE");
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM decisions ${sql}`).get(...params) as { n: number };
+    return row.n;
+  }
+
+  async review(decisionId: string, review: Review): Promise<DecisionRecord | undefined> {
+    const info = this.db
+      .prepare("UPDATE decisions SET review = ?, reviewed_at = ?, final_decision = ? WHERE decision_id = ?")
+      .run(
+        JSON.stringify(review),
+        new Date(review.reviewedAt).toISOString(),
+        review.finalDecision,
+        decisionId,
+      );
+    return info.changes === 0 ? undefined : this.get(decisionId);
+  }
+
+  async appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent> {
+    const info = this.db
+      .prepare(
+        "INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        event.at,
+        event.tier,
+        event.kind,
+        event.from,
+        event.to,
+        event.by,
+        event.reason,
+        event.trigger ?? null,
+      );
+    return { ...event, id: Number(info.lastInsertRowid) };
+  }
+
+  async rolloutEvents(tier?: string): Promise<RolloutEvent[]> {
+    const rows = (
+      tier
+        ? this.db.prepare("SELECT * FROM rollout_events WHERE tier = ? ORDER BY id").all(tier)
+        : this.db.prepare("SELECT * FROM rollout_events ORDER BY id").all()
+    ) as RolloutEventRow[];
+    return rows.map(eventFromRow);
+  }
+
+  async appendCandidate(c: CandidateDecision): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT OR REPLACE INTO candidate_decisions (decision_id, candidate, created_at, output) VALUES (?, ?, ?, ?)",
+      )
+      .run(c.decisionId, c.candidate, new Date(c.createdAt).toISOString(), JSON.stringify(c.decision));
+  }
+
+  async candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]> {
+    const parts: string[] = [];
+    const params: string[] = [];
+    const add = (sql: string, value: string) => {
+      parts.push(sql);
+      params.push(value);
+    };
+    if (q.since) add("created_at >= ?", normalizeTime(q.since, "since"));
+    if (q.until) add("created_at < ?", normalizeTime(q.until, "until"));
+    if (q.candidate) add("candidate = ?", q.candidate);
+    const where = parts.length ? `WHERE ${parts.join(" AND ")}` : "";
+    const rows = this.db
+      .prepare(`SELECT * FROM candidate_decisions ${where} ORDER BY created_at`)
+      .all(...params) as { decision_id: string; candidate: string; created_at: string; output: string }[];
+    return rows.map((r) => ({
+      decisionId: r.decision_id,
+      candidate: r.candidate,
+      createdAt: r.created_at,
+      decision: JSON.parse(r.output) as CandidateDecision["decision"],
+    }));
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new StoreError("decision log is closed");
+    this.db.prepare("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)").run(new Date().toISOString());
+    this.db.prepare("SELECT at FROM probe WHERE id = 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drain();
+    this.db.close();
+  }
+}

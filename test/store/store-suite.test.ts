@@ -1,0 +1,302 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MASKED, openStore } from "../../src/store/index.js";
+import type { DecisionStore } from "../../src/store/types.js";
+import { externalAvailable } from "../helpers/external.js";
+import { startWriter } from "./child.js";
+import { dropSchema, makeRecord, PG_URL, postgresUp, uniqueSchema } from "./fixtures.js";
+
+/**
+ * One suite, run against both stores: whatever a sidecar can see through the DecisionStore
+ * interface must be the same for SQLite and PostgreSQL.
+ */
+interface Backend {
+  name: string;
+  available: boolean;
+  /** A fresh, empty log URL. */
+  fresh(): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "pa-store-"));
+const schemas: string[] = [];
+const pgUp = await postgresUp();
+
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    available: true,
+    fresh: async () => join(tmp, `log-${Math.random().toString(36).slice(2)}.db`),
+    cleanup: async () => rmSync(tmp, { recursive: true, force: true }),
+  },
+  {
+    name: "postgres",
+    available: externalAvailable("PostgreSQL", pgUp, `no server at ${PG_URL}`),
+    fresh: async () => {
+      const s = uniqueSchema();
+      schemas.push(s);
+      return `${PG_URL}?schema=${s}`;
+    },
+    cleanup: async () => {
+      for (const s of schemas) await dropSchema(s);
+    },
+  },
+];
+
+for (const b of backends) {
+  describe.skipIf(!b.available)(`decision log: ${b.name}`, () => {
+    let store: DecisionStore;
+    let url: string;
+    beforeAll(async () => {
+      url = await b.fresh();
+      store = await openStore(url, {
+        mask: ["details", "t3_tensor", "action.parameters.password", "*.token"],
+      });
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it("stores a decision and returns it whole, with masked fields replaced before storage", async () => {
+      const rec = makeRecord({
+        input: {
+          action_type: "deploy",
+          actor_role: "deployer",
+          actor_id: "user:bob",
+          t3_tensor: { competence: 0.9, reliability: 0.9, integrity: 0.9 },
+          details: "password is hunter2",
+          session: { token: "abc", keep: "yes" },
+          action: { parameters: { password: "s3cret", branch: "main" } },
+        },
+        tier: "deploy_prod",
+        control: "deny",
+        mode: "shadow",
+      });
+      await store.append(rec);
+      const got = await store.get(rec.decisionId);
+      expect(got?.decision).toEqual(rec.decision);
+      expect(got?.control).toBe("deny");
+      expect(got?.tier).toBe("deploy_prod");
+      expect(got?.input).toEqual({
+        action_type: "deploy",
+        actor_role: "deployer",
+        actor_id: "user:bob",
+        t3_tensor: MASKED,
+        details: MASKED,
+        session: { token: MASKED, keep: "yes" },
+        action: { parameters: { password: MASKED, branch: "main" } },
+      });
+      // The caller's object is not modified by masking.
+      expect((rec.input as { details: string }).details).toBe("password is hunter2");
+      expect(await store.get("no-such-id")).toBeUndefined();
+    });
+
+    it("group-commits concurrent appends: every append resolves, fewer transactions than records", async () => {
+      const before = { ...store.commitStats };
+      const recs = Array.from({ length: 300 }, (_, i) => makeRecord({ id: `gc-${i}`, actor: "user:gc" }));
+      await Promise.all(recs.map((r) => store.append(r)));
+      expect(await store.count({ actor: "user:gc" })).toBe(300);
+      const batches = store.commitStats.batches - before.batches;
+      expect(store.commitStats.items - before.items).toBe(300);
+      expect(batches).toBeLessThan(30);
+      expect(store.commitStats.largestBatch).toBeGreaterThan(10);
+    });
+
+    it("a duplicate id fails only its own append, not the rest of its batch", async () => {
+      const results = await Promise.allSettled([
+        store.append(makeRecord({ id: "dup-1", actor: "user:dup" })),
+        store.append(makeRecord({ id: "dup-1", actor: "user:dup" })),
+        store.append(makeRecord({ id: "dup-2", actor: "user:dup" })),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect(await store.count({ actor: "user:dup" })).toBe(2);
+    });
+
+    it("filters, searches, orders newest first and pages", async () => {
+      const t0 = Date.parse("2026-01-01T00:00:00Z");
+      const at = (m: number) => new Date(t0 + m * 60_000).toISOString();
+      const specs = [
+        makeRecord({
+          id: "f1",
+          createdAt: at(1),
+          tier: "write",
+          mode: "shadow",
+          decision: "allow",
+          control: "allow",
+          actor: "user:f",
+          action: "commit",
+        }),
+        makeRecord({
+          id: "f2",
+          createdAt: at(2),
+          tier: "write",
+          mode: "shadow",
+          decision: "deny",
+          control: "allow",
+          actor: "user:f",
+          action: "commit",
+        }),
+        makeRecord({
+          id: "f3",
+          createdAt: at(3),
+          tier: "admin",
+          mode: "advisory",
+          decision: "require_attestation",
+          actor: "user:f",
+          action: "grant_role",
+        }),
+        makeRecord({
+          id: "f4",
+          createdAt: at(4),
+          tier: "read",
+          mode: "enforce",
+          decision: "allow",
+          actor: "user:g",
+          action: "read",
+        }),
+      ];
+      for (const r of specs) await store.append(r);
+      const range = { since: at(0), until: at(10) };
+      expect((await store.query(range)).map((r) => r.decisionId)).toEqual(["f4", "f3", "f2", "f1"]);
+      expect(
+        (await store.query({ ...range, order: "asc", limit: 2, offset: 1 })).map((r) => r.decisionId),
+      ).toEqual(["f2", "f3"]);
+      expect((await store.query({ ...range, tier: "write" })).map((r) => r.decisionId)).toEqual(["f2", "f1"]);
+      expect((await store.query({ ...range, mismatchesOnly: true })).map((r) => r.decisionId)).toEqual([
+        "f2",
+      ]);
+      expect((await store.query({ ...range, mode: "advisory" })).map((r) => r.decisionId)).toEqual(["f3"]);
+      expect(
+        (await store.query({ ...range, decision: "allow", actor: "user:f" })).map((r) => r.decisionId),
+      ).toEqual(["f1"]);
+      expect((await store.query({ ...range, action: "grant_role" })).map((r) => r.decisionId)).toEqual([
+        "f3",
+      ]);
+      expect((await store.query({ since: at(2), until: at(4) })).map((r) => r.decisionId)).toEqual([
+        "f3",
+        "f2",
+      ]);
+      expect(await store.count({ ...range, actor: "user:f" })).toBe(3);
+      // Free text over input and decision, case-insensitive, with LIKE wildcards taken literally.
+      expect((await store.query({ ...range, q: "GRANT_ROLE" })).map((r) => r.decisionId)).toEqual(["f3"]);
+      expect(await store.count({ ...range, q: "100%_sure" })).toBe(0);
+    });
+
+    it("records a review and filters on it", async () => {
+      await store.append(
+        makeRecord({ id: "rv1", actor: "user:rv", mode: "advisory", decision: "allow", riskLevel: "high" }),
+      );
+      await store.append(makeRecord({ id: "rv2", actor: "user:rv", mode: "advisory" }));
+      const reviewedAt = new Date().toISOString();
+      const updated = await store.review("rv1", {
+        reviewer: "carol",
+        finalDecision: "deny",
+        category: "too_permissive",
+        notes: "prod secrets",
+        reviewedAt,
+      });
+      expect(updated?.review).toEqual({
+        reviewer: "carol",
+        finalDecision: "deny",
+        category: "too_permissive",
+        notes: "prod secrets",
+        reviewedAt,
+      });
+      expect((await store.query({ actor: "user:rv", reviewed: false })).map((r) => r.decisionId)).toEqual([
+        "rv2",
+      ]);
+      expect((await store.query({ actor: "user:rv", reviewed: true })).map((r) => r.decisionId)).toEqual([
+        "rv1",
+      ]);
+      expect(
+        await store.review("nope", { reviewer: "x", finalDecision: "deny", category: "agree", reviewedAt }),
+      ).toBeUndefined();
+    });
+
+    it("keeps rollout events and candidate decisions", async () => {
+      const e = await store.appendRolloutEvent({
+        at: new Date().toISOString(),
+        tier: "write",
+        kind: "promote",
+        from: "shadow",
+        to: "advisory",
+        by: "dana",
+        reason: "gates passed",
+      });
+      await store.appendRolloutEvent({
+        at: new Date().toISOString(),
+        tier: "write",
+        kind: "rollback",
+        from: "advisory",
+        to: "shadow",
+        by: "monitor",
+        reason: "error rate 3%",
+        trigger: "error_rate",
+      });
+      expect(e.id).toBeGreaterThan(0);
+      const events = await store.rolloutEvents("write");
+      expect(events.map((x) => [x.kind, x.to, x.trigger ?? null])).toEqual([
+        ["promote", "advisory", null],
+        ["rollback", "shadow", "error_rate"],
+      ]);
+      expect(await store.rolloutEvents("admin")).toEqual([]);
+      const rec = makeRecord({ id: "cand-1" });
+      await store.appendCandidate({
+        decisionId: "cand-1",
+        candidate: "prompt=b",
+        createdAt: rec.createdAt,
+        decision: { ...rec.decision, decision: "deny" },
+      });
+      const c = await store.candidates({ candidate: "prompt=b" });
+      expect(c.map((x) => [x.decisionId, x.decision.decision])).toEqual([["cand-1", "deny"]]);
+    });
+
+    it("answers the readiness probe, and keeps everything across close and reopen", async () => {
+      await store.ping();
+      const n = await store.count({});
+      await store.close();
+      await expect(store.append(makeRecord())).rejects.toThrow(/closed/);
+      store = await openStore(url);
+      expect(await store.count({})).toBe(n);
+      expect((await store.get("rv1"))?.review?.finalDecision).toBe("deny");
+    });
+
+    it("loses no acknowledged decision when the writer is killed with SIGKILL", async () => {
+      const w = startWriter(url, `crash${b.name}`, 0, 16);
+      await w.waitFor(150);
+      w.kill();
+      await w.exit;
+      const acked = [...w.acked];
+      expect(acked.length).toBeGreaterThanOrEqual(150);
+      const stored = new Set(
+        (await store.query({ actor: `writer:crash${b.name}` })).map((r) => r.decisionId),
+      );
+      const lost = acked.filter((id) => !stored.has(id));
+      expect(lost).toEqual([]);
+    }, 60_000);
+  });
+}
+
+describe.skipIf(!pgUp)("decision log: several processes writing one PostgreSQL database", () => {
+  it("keeps every record written by three sidecar processes at once", async () => {
+    const s = uniqueSchema();
+    schemas.push(s);
+    const url = `${PG_URL}?schema=${s}`;
+    const writers = ["p1", "p2", "p3"].map((p) => startWriter(url, p, 120, 8));
+    const codes = await Promise.all(writers.map((w) => w.exit));
+    expect(codes).toEqual([0, 0, 0]);
+    const store = await openStore(url);
+    try {
+      for (const p of ["p1", "p2", "p3"]) expect(await store.count({ actor: `writer:${p}` })).toBe(120);
+      expect(await store.count({})).toBe(360);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
+
+afterAll(async () => {
+  for (const b of backends) if (b.available) await b.cleanup();
+});
