@@ -1,0 +1,40 @@
+/**
+ * The advice as a JSON schema, for node-llama-cpp's JSON-schema grammar and for an OpenAI-compatible
+ * server's `response_format`. Length bounds keep the generated answer short: the grammar cannot produce
+ * more than a few hundred tokens, so output time is bounded whatever the model does.
+ */
+export const ADVICE_LIMITS = {
+  classification: 64,
+  reasoningField: 400,
+  policyReference: 160,
+  policyReferences: 4,
+} as const;
+
+const reasoningField = { type: "string", maxLength: ADVICE_LIMITS.reasoningField } as const;
+
+export const ADVICE_JSON_SCHEMA = {
+  type: "object",
+  properties: {
+    decision: { enum: ["allow", "deny", "require_attestation"] },
+    classification: { type: "string", minLength: 1, maxLength: ADVICE_LIMITS.classification },
+    riskLevel: { enum: ["low", "medium", "high", "critical"] },
+    reasoning: {
+      type: "object",
+      properties: {
+        roleCheck: reasoningField,
+        trustCheck: reasoningField,
+        environment: reasoningField,
+        context: reasoningField,
+      },
+      required: ["roleCheck", "trustCheck", "environment", "context"],
+      additionalProperties: false,
+    },
+    policyReferences: {
+      type: "array",
+      items: { type: "string", maxLength: ADVICE_LIMITS.policyReference },
+      maxItems: ADVICE_LIMITS.policyReferences,
+    },
+  },
+  required: ["decision", "classification", "riskLevel", "reasoning", "policyReferences"],
+  additionalProperties: false,
+} as const;

@@ -1,0 +1,84 @@
+import type { DecisionValue, RiskLevel } from "../../schemas/common.js";
+import { ADVICE_LIMITS } from "./advice-schema.js";
+
+/** Markdown emphasis and code marks around words: "**Decision:**", "`allow`", "__deny__". */
+export function stripEmphasis(s: string): string {
+  return s
+    .replace(/\*\*|__|`/g, "")
+    .replace(/(^|\s)\*(\S)/g, "$1$2")
+    .replace(/(\S)\*(?=\s|$|[:.,;])/g, "$1");
+}
+
+const DECISION_WORD =
+  /\b(allow(?:ed)?|approve[ds]?|den(?:y|ied)|reject(?:ed)?|requires?[\s_-]*(?:an?\s+)?attestation|attestation[\s_-]+required)\b/gi;
+const NEGATION = /\b(not|never|don'?t|do\s+not|cannot|can'?t|shouldn'?t|no)\s+(?:\w+\s+){0,2}$/i;
+
+function decisionOf(word: string): DecisionValue {
+  const w = word.toLowerCase();
+  if (w.startsWith("allow") || w.startsWith("approve")) return "allow";
+  if (w.startsWith("den") || w.startsWith("reject")) return "deny";
+  return "require_attestation";
+}
+
+export type DecisionParse = { ok: true; value: DecisionValue } | { ok: false; reason: "none" | "ambiguous" };
+
+/**
+ * Reads a decision from a field value. A value that starts with a decision word is that decision; otherwise
+ * the value must name exactly one decision, un-negated. "do not allow" or "allow | deny" are ambiguous: a
+ * wrong guess could turn into an allow, so the caller fails closed instead.
+ */
+export function parseDecisionValue(raw: string): DecisionParse {
+  const v = stripEmphasis(raw)
+    .trim()
+    .replace(/^["'([{\s]+/, "");
+  const lead = /^(allow(?:ed)?|den(?:y|ied)|requires?[\s_-]*(?:an?\s+)?attestation)\b/i.exec(v);
+  if (lead?.[1]) {
+    // "allow | deny | require_attestation" (an echoed template) starts with a word yet names all three.
+    const rest = v.slice(lead[0].length);
+    if (/^\s*(\||\/|\bor\b)/i.test(rest)) return { ok: false, reason: "ambiguous" };
+    const value = decisionOf(lead[1]);
+    // "allow with attestation", "allow only if verified": an allow with a condition is not an allow.
+    if (
+      value === "allow" &&
+      /attest|verif|condition|approv|\bif\b|\bunless\b|\bdeny\b|\bdenied\b/i.test(rest)
+    ) {
+      return { ok: false, reason: "ambiguous" };
+    }
+    return { ok: true, value };
+  }
+  const found = new Set<DecisionValue>();
+  for (const m of v.matchAll(DECISION_WORD)) {
+    const before = v.slice(0, m.index);
+    if (NEGATION.test(before)) return { ok: false, reason: "ambiguous" };
+    found.add(decisionOf(m[1] ?? ""));
+  }
+  if (found.size === 0) return { ok: false, reason: "none" };
+  if (found.size > 1) return { ok: false, reason: "ambiguous" };
+  const [only] = found;
+  return { ok: true, value: only as DecisionValue };
+}
+
+const RISK_ORDER: RiskLevel[] = ["low", "medium", "high", "critical"];
+
+/** Reads a risk level; "medium-high" takes the higher one, "moderate" is medium. */
+export function parseRiskValue(raw: string): RiskLevel | undefined {
+  const v = stripEmphasis(raw).toLowerCase();
+  let best = -1;
+  for (const m of v.matchAll(/\b(low|medium|moderate|high|critical|severe)\b/g)) {
+    const word = m[1] === "moderate" ? "medium" : m[1] === "severe" ? "critical" : (m[1] as RiskLevel);
+    best = Math.max(best, RISK_ORDER.indexOf(word));
+  }
+  return best >= 0 ? RISK_ORDER[best] : undefined;
+}
+
+/** A snake_case label from whatever the model wrote ("Unusual Timing Commit" -> "unusual_timing_commit"). */
+export function normaliseClassification(raw: string): string {
+  return stripEmphasis(raw)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, ADVICE_LIMITS.classification)
+    .replace(/_+$/, "");
+}
+
+export const cleanText = (s: string): string => stripEmphasis(s).replace(/\s+/g, " ").trim();
