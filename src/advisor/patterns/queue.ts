@@ -1,0 +1,123 @@
+import PQueue from "p-queue";
+
+/** The queue is at capacity: the caller should come back after `retryAfterSeconds` (HTTP 429). */
+export class QueueFullError extends Error {
+  readonly code = "queue_full";
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly capacity: number,
+  ) {
+    super(`the advisory queue is full (${capacity} waiting); retry after ${retryAfterSeconds} s`);
+    this.name = "QueueFullError";
+  }
+}
+
+/** The queue was closed (shutdown) before the work could start. */
+export class QueueClosedError extends Error {
+  readonly code = "shutting_down";
+  constructor() {
+    super("the service is shutting down");
+    this.name = "QueueClosedError";
+  }
+}
+
+export interface QueueOptions {
+  /** How many advisories run at once: the LLM's parallelism (sequences or server slots). */
+  concurrency: number;
+  /** How many may wait beyond those running; one more is refused at once, never left to hang. */
+  capacity: number;
+  /** Observed when work leaves the queue and starts: how long it waited. */
+  onWait?: (ms: number) => void;
+  /** Observed whenever the number waiting or running changes. */
+  onDepth?: (waiting: number, running: number) => void;
+}
+
+export interface QueueRunOptions {
+  /** Aborting while queued removes the work before it starts (the caller stopped waiting). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Bounded concurrency and a bounded queue in front of the advisor (p-queue).
+ * Work past capacity fails fast with QueueFullError carrying a Retry-After estimate
+ * from the recent service time, so a caller knows when to come back.
+ */
+export class AdvisoryQueue {
+  private readonly q: PQueue;
+  private closed = false;
+  /** Exponential moving average of service time, for Retry-After. */
+  private avgServiceMs = 50;
+
+  constructor(private readonly opts: QueueOptions) {
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
+      throw new RangeError("concurrency must be >= 1");
+    if (!Number.isInteger(opts.capacity) || opts.capacity < 0)
+      throw new RangeError("queue capacity must be >= 0");
+    this.q = new PQueue({ concurrency: opts.concurrency });
+  }
+
+  get waiting(): number {
+    return this.q.size;
+  }
+  get running(): number {
+    return this.q.pending;
+  }
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+  get capacity(): number {
+    return this.opts.capacity;
+  }
+
+  /** True when one more piece of work would be refused. */
+  isFull(): boolean {
+    return this.q.pending >= this.opts.concurrency && this.q.size >= this.opts.capacity;
+  }
+
+  retryAfterSeconds(): number {
+    const ahead = this.q.size + this.q.pending;
+    return Math.max(1, Math.ceil((ahead * this.avgServiceMs) / this.opts.concurrency / 1000));
+  }
+
+  async run<T>(fn: (signal: AbortSignal) => Promise<T>, opts: QueueRunOptions = {}): Promise<T> {
+    if (this.closed) throw new QueueClosedError();
+    if (this.isFull()) throw new QueueFullError(this.retryAfterSeconds(), this.opts.capacity);
+    const enqueued = performance.now();
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(opts.signal?.reason);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const pending = this.q.add(
+        async () => {
+          this.report();
+          this.opts.onWait?.(performance.now() - enqueued);
+          // Work whose caller gave up, or that was queued when shutdown began, never starts.
+          if (controller.signal.aborted) throw controller.signal.reason ?? new Error("aborted");
+          if (this.closed) throw new QueueClosedError();
+          const started = performance.now();
+          try {
+            return await fn(controller.signal);
+          } finally {
+            this.avgServiceMs = 0.8 * this.avgServiceMs + 0.2 * (performance.now() - started);
+          }
+        },
+        { throwOnTimeout: true },
+      );
+      this.report();
+      return (await pending) as T;
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      this.report();
+    }
+  }
+
+  /** Stop accepting; work already queued is refused (fail closed by its caller), running work finishes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.q.onIdle();
+  }
+
+  private report(): void {
+    this.opts.onDepth?.(this.q.size, this.q.pending);
+  }
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import fastifySwagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { DecisionCache } from "../advisor/patterns/cache.js";
+import { AdvisoryQueue } from "../advisor/patterns/queue.js";
+import type { Advisor } from "../advisor/types.js";
+import type { LlmBackend } from "../llm/types.js";
+import type { DecisionStore } from "../store/types.js";
+import type { TokenSet } from "./auth.js";
+import type { ServerContext } from "./context.js";
+import { JobTable } from "./jobs.js";
+import { ServerMetrics } from "./metrics.js";
+import type { ModeResolver } from "./modes.js";
+import { installAuth } from "./plugins/auth.js";
+import { installErrorHandling } from "./plugins/errors.js";
+import { advisoryRoutes } from "./routes/advisory.js";
+import { opsRoutes } from "./routes/ops.js";
+import { DecisionService } from "./service.js";
+import { validatorCompiler } from "./validation.js";
+
+export interface AppOptions {
+  advisor: Advisor;
+  store: DecisionStore;
+  modes: ModeResolver;
+  /** The model behind the advisor, for /ready, /v1/runtime and metrics (already metered by the caller). */
+  llm?: LlmBackend | null;
+  /** Tokens; when non-empty, every non-public route needs a bearer token. */
+  tokens?: TokenSet;
+  metrics?: ServerMetrics;
+  cache?: { enabled: boolean; ttlSeconds: number; size: number };
+  deadlineMs?: number;
+  queueSize?: number;
+  concurrency?: number;
+  batchMax?: number;
+  bodyLimit?: number;
+  jobTtlSeconds?: number;
+  /** Fastify logger options (pino); false for none. */
+  logger?: FastifyServerOptions["logger"];
+  reload?: () => Promise<Advisor>;
+  /** Extra route plugins (review, stats, rollout, ui), registered after the core routes. */
+  plugins?: Array<(app: FastifyInstance, ctx: ServerContext) => Promise<void>>;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: ServerContext;
+}
+
+/**
+ * Builds the sidecar: JSON-only body parsing with a size limit, zod validation, auth, metrics, the
+ * advisory routes with the three patterns, and a shutdown sequence (onClose) that fails closed whatever
+ * is still queued, waits for running work, and closes the decision log last.
+ */
+export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
+  const metrics = opts.metrics ?? new ServerMetrics();
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    genReqId: () => randomUUID(),
+    // One log line per decision (with its decisionId) instead of two per request; requests at debug.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Answers are built from typed values; re-validating them could only turn a good answer into a 500.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.removeContentTypeParser("text/plain");
+
+  const llm = opts.llm ?? null;
+  const concurrency = opts.concurrency ?? (llm ? Math.max(1, llm.parallelism) : 4);
+  const queue = new AdvisoryQueue({
+    concurrency,
+    capacity: opts.queueSize ?? 256,
+    onWait: (ms) => metrics.queueWait.observe(ms / 1000),
+    onDepth: (waiting, running) => {
+      metrics.queueDepth.set(waiting);
+      metrics.queueRunning.set(running);
+    },
+  });
+  const cacheOpts = opts.cache ?? { enabled: true, ttlSeconds: 300, size: 10_000 };
+  const cache = cacheOpts.enabled
+    ? new DecisionCache({ max: cacheOpts.size, ttlMs: cacheOpts.ttlSeconds * 1000 })
+    : null;
+  const service = new DecisionService({
+    advisor: opts.advisor,
+    store: opts.store,
+    modes: opts.modes,
+    cache,
+    queue,
+    metrics,
+    deadlineMs: opts.deadlineMs ?? 10_000,
+    log: app.log,
+  });
+  const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 });
+  const ctx: ServerContext = {
+    service,
+    store: opts.store,
+    queue,
+    cache,
+    jobs,
+    metrics,
+    modes: opts.modes,
+    llm,
+    batchMax: opts.batchMax ?? 100,
+    shutdown: new AbortController(),
+    closing: false,
+    ...(opts.reload ? { reload: opts.reload } : {}),
+  };
+
+  installErrorHandling(app, metrics);
+  if (opts.tokens && opts.tokens.size > 0) installAuth(app, opts.tokens, metrics);
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.httpDuration.observe(
+      { route, method: request.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.debug({ route, status: reply.statusCode, ms: reply.elapsedTime }, "request");
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "policy-advisor",
+        description: "Decides whether an actor may perform an action, with auditable reasoning.",
+        version: "1",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(async (scope) => {
+    await opsRoutes(scope, ctx);
+    await advisoryRoutes(scope, ctx);
+    for (const plugin of opts.plugins ?? []) await plugin(scope, ctx);
+  });
+
+  app.addHook("preClose", async () => {
+    // Stop taking work: new requests get 503, queued work fails closed, running advisories finish.
+    ctx.closing = true;
+    void queue.close();
+  });
+  app.addHook("onClose", async () => {
+    await queue.close();
+    await service.drain();
+    await opts.store.close();
+    await service.currentAdvisor.close();
+  });
+
+  return { app, ctx };
+}

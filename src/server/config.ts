@@ -1,0 +1,162 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { issuesFromZod } from "../schemas/errors.js";
+
+/** A configuration that cannot be used: names the source and each bad setting. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const int = (what: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what} (a whole number)` })
+    .min(min, { error: `expected ${what} of at least ${min}` })
+    .max(max, { error: `expected ${what} of at most ${max}` });
+
+const onOff = z.union([
+  z.boolean(),
+  z
+    .enum(["on", "off", "true", "false", "1", "0", "yes", "no"])
+    .transform((s) => ["on", "true", "1", "yes"].includes(s)),
+]);
+
+/** Sizes as bytes or with a unit: 65536, "64kb", "1mb". */
+const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === "number") return v;
+  const m = /^(\d+)\s*(b|kb|k|mb|m)?$/i.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: "custom", message: `expected a size such as 65536, "64kb" or "1mb", got "${v}"` });
+    return z.NEVER;
+  }
+  const unit = (m[2] ?? "b").toLowerCase();
+  return Number(m[1]) * (unit.startsWith("m") ? 1024 * 1024 : unit.startsWith("k") ? 1024 : 1);
+});
+
+export const ModeSchema = z.enum(["shadow", "advisory", "enforce"]);
+
+/** Every setting of `policy-advisor serve`, from flags, POLICY_ADVISOR_* variables and a config file. */
+export const ServeConfigSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: int("a port", 0, 65535).default(8787),
+  db: z.string().min(1).default("./policy-advisor.db"),
+  mode: ModeSchema.optional(),
+  rollout: z.string().min(1).optional(),
+  policy: z.string().min(1).optional(),
+  engine: z.enum(["rules", "llm", "hybrid"]).default("rules"),
+  model: z.string().min(1).optional(),
+  llmUrl: z.url({ error: "expected a URL such as http://127.0.0.1:8080/v1" }).optional(),
+  llmModel: z.string().min(1).optional(),
+  prompt: z.string().min(1).optional(),
+  cache: onOff.default(true),
+  cacheTtl: int("a cache TTL in seconds", 1, 86_400 * 7).default(300),
+  cacheSize: int("a cache size (entries)", 1, 10_000_000).default(10_000),
+  deadlineMs: int("a deadline in milliseconds", 1, 600_000).default(10_000),
+  queueSize: int("a queue size", 0, 1_000_000).default(256),
+  concurrency: int("a concurrency", 1, 1024).optional(),
+  batchMax: int("a batch limit", 1, 10_000).default(100),
+  bodyLimit: size.default(1024 * 1024),
+  tokensFile: z.string().min(1).optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  jobTtl: int("a job retention in seconds", 1, 86_400 * 7).default(3600),
+  shutdownGraceMs: int("a shutdown grace in milliseconds", 0, 600_000).default(10_000),
+});
+export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+export type ServeConfigInput = z.input<typeof ServeConfigSchema>;
+
+/** Option name -> environment variable. */
+export const ENV_NAMES: Record<keyof ServeConfig, string> = {
+  host: "POLICY_ADVISOR_HOST",
+  port: "POLICY_ADVISOR_PORT",
+  db: "POLICY_ADVISOR_DB",
+  mode: "POLICY_ADVISOR_MODE",
+  rollout: "POLICY_ADVISOR_ROLLOUT",
+  policy: "POLICY_ADVISOR_POLICY",
+  engine: "POLICY_ADVISOR_ENGINE",
+  model: "POLICY_ADVISOR_MODEL",
+  llmUrl: "POLICY_ADVISOR_LLM_URL",
+  llmModel: "POLICY_ADVISOR_LLM_MODEL",
+  prompt: "POLICY_ADVISOR_PROMPT",
+  cache: "POLICY_ADVISOR_CACHE",
+  cacheTtl: "POLICY_ADVISOR_CACHE_TTL",
+  cacheSize: "POLICY_ADVISOR_CACHE_SIZE",
+  deadlineMs: "POLICY_ADVISOR_DEADLINE_MS",
+  queueSize: "POLICY_ADVISOR_QUEUE_SIZE",
+  concurrency: "POLICY_ADVISOR_CONCURRENCY",
+  batchMax: "POLICY_ADVISOR_BATCH_MAX",
+  bodyLimit: "POLICY_ADVISOR_BODY_LIMIT",
+  tokensFile: "POLICY_ADVISOR_TOKENS_FILE",
+  logLevel: "POLICY_ADVISOR_LOG_LEVEL",
+  jobTtl: "POLICY_ADVISOR_JOB_TTL",
+  shutdownGraceMs: "POLICY_ADVISOR_SHUTDOWN_GRACE_MS",
+};
+
+/** The kebab-case flag of an option, for messages. */
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
+  }
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== "object" || Array.isArray(raw))
+    throw new ConfigError(`config file ${path}: expected a mapping of option names to values`);
+  return raw as Record<string, unknown>;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const v = env[name];
+    if (v !== undefined && v !== "") out[key] = v;
+  }
+  return out;
+}
+
+/**
+ * Merges defaults < config file < environment < flags, then validates. Each bad setting is named with
+ * where it came from, so `--port abc` and `POLICY_ADVISOR_PORT=abc` give different, precise messages.
+ */
+export function resolveServeConfig(
+  flags: Record<string, unknown>,
+  opts: { configFile?: string; env?: NodeJS.ProcessEnv } = {},
+): ServeConfig {
+  const file = opts.configFile ? readConfigFile(opts.configFile) : {};
+  const env = fromEnv(opts.env ?? process.env);
+  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const merged = { ...file, ...env, ...definedFlags };
+  const r = ServeConfigSchema.safeParse(merged);
+  if (r.success) return r.data;
+  const where = (key: string): string => {
+    if (key in definedFlags) return flagOf(key);
+    if (key in env) return ENV_NAMES[key as keyof ServeConfig];
+    if (key in file) return `${opts.configFile}: ${key}`;
+    return key;
+  };
+  const lines = issuesFromZod(r.error).map((i) => {
+    const key = i.path.split(".")[0] ?? "";
+    if (i.message.startsWith("Unrecognized key")) return `  ${opts.configFile ?? "config"}: ${i.message}`;
+    return `  ${where(key)}: ${i.message}`;
+  });
+  throw new ConfigError(`invalid serve configuration:\n${lines.join("\n")}`);
+}
+
+export const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);

@@ -1,0 +1,27 @@
+import type { DecisionCache } from "../advisor/patterns/cache.js";
+import type { AdvisoryQueue } from "../advisor/patterns/queue.js";
+import type { Advisor } from "../advisor/types.js";
+import type { LlmBackend } from "../llm/types.js";
+import type { DecisionStore } from "../store/types.js";
+import type { JobTable } from "./jobs.js";
+import type { ServerMetrics } from "./metrics.js";
+import type { ModeResolver } from "./modes.js";
+import type { DecisionService } from "./service.js";
+
+/** What the routes share: built once per app by buildApp. */
+export interface ServerContext {
+  service: DecisionService;
+  store: DecisionStore;
+  queue: AdvisoryQueue;
+  cache: DecisionCache | null;
+  jobs: JobTable;
+  metrics: ServerMetrics;
+  modes: ModeResolver;
+  llm: LlmBackend | null;
+  batchMax: number;
+  /** Aborted when shutdown begins: running advisories stop and fail closed. */
+  shutdown: AbortController;
+  closing: boolean;
+  /** Rebuilds the advisor from its sources (policy file, prompt, model); absent when not reloadable. */
+  reload?: () => Promise<Advisor>;
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { QueueFullError } from "../../advisor/patterns/queue.js";
+import { InvalidRequestError } from "../../schemas/errors.js";
+import type { ServerContext } from "../context.js";
+import { type ErrorBody, HttpError } from "../errors.js";
+import {
+  AdvisoryAnswerSchema,
+  AdvisoryBodySchema,
+  BatchAnswerSchema,
+  BatchBodySchema,
+  ErrorSchema,
+  JobAcceptedSchema,
+  JobParamsSchema,
+  JobViewSchema,
+  parseAdvisoryBody,
+} from "../schemas.js";
+import type { AdvisoryInput } from "../service.js";
+import { parsedBy } from "../validation.js";
+
+const advisoryBody = parsedBy(AdvisoryBodySchema, (data) => parseAdvisoryBody(data));
+
+/** An error as a batch item or a failed job carries it: the same shape as an error answer. */
+function toErrorBody(err: unknown): ErrorBody["error"] {
+  if (err instanceof InvalidRequestError) return { code: err.code, message: err.message, issues: err.issues };
+  if (err instanceof QueueFullError) return { code: err.code, message: err.message };
+  if (err instanceof HttpError) return { code: err.code, message: err.message };
+  return { code: "internal", message: "internal error; see the service log" };
+}
+
+function refuseWhenClosing(ctx: ServerContext): void {
+  if (ctx.closing)
+    throw new HttpError(503, "shutting_down", "the service is shutting down", { "Retry-After": "5" });
+}
+
+/** POST /v1/advisory (synchronous), POST /v1/advisory/batch, and the async pattern POST/GET /v1/jobs. */
+export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.post(
+    "/v1/advisory",
+    {
+      schema: {
+        summary: "Decide one request (synchronous, within the deadline)",
+        body: advisoryBody,
+        response: { 200: AdvisoryAnswerSchema, 400: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema },
+      },
+    },
+    async (request) => {
+      refuseWhenClosing(ctx);
+      return ctx.service.decide(request.body as unknown as AdvisoryInput, {
+        log: request.log,
+        signal: ctx.shutdown.signal,
+      });
+    },
+  );
+
+  const batchBody = parsedBy(
+    BatchBodySchema.describe("up to batchMax requests, answered in order"),
+    (data) => {
+      if (typeof data !== "object" || data === null || Array.isArray(data) || !("requests" in data)) {
+        throw new InvalidRequestError([
+          { path: "requests", message: 'expected {"requests": [request, ...]}' },
+        ]);
+      }
+      const extra = Object.keys(data).filter((k) => k !== "requests");
+      if (extra.length > 0) {
+        throw new InvalidRequestError(
+          extra.map((k) => ({ path: k, message: "unknown field (expected only requests)" })),
+        );
+      }
+      const items = (data as { requests: unknown }).requests;
+      if (!Array.isArray(items) || items.length === 0) {
+        throw new InvalidRequestError([
+          { path: "requests", message: "expected a non-empty array of requests" },
+        ]);
+      }
+      if (items.length > ctx.batchMax) {
+        throw new InvalidRequestError([
+          { path: "requests", message: `at most ${ctx.batchMax} requests per batch, got ${items.length}` },
+        ]);
+      }
+      return items;
+    },
+  );
+
+  r.post(
+    "/v1/advisory/batch",
+    {
+      schema: {
+        summary: "Decide several requests; results in the same order, each a decision or its own error",
+        body: batchBody,
+        response: { 200: BatchAnswerSchema, 400: ErrorSchema },
+      },
+    },
+    async (request) => {
+      refuseWhenClosing(ctx);
+      const items = request.body as unknown as unknown[];
+      const results = await Promise.all(
+        items.map(async (item, i) => {
+          try {
+            const input = parseAdvisoryBody(item, `requests[${i}]`);
+            return await ctx.service.decide(input, { log: request.log, signal: ctx.shutdown.signal });
+          } catch (err) {
+            if (
+              !(
+                err instanceof InvalidRequestError ||
+                err instanceof QueueFullError ||
+                err instanceof HttpError
+              )
+            ) {
+              request.log.error({ err }, "batch item failed");
+            }
+            return { error: toErrorBody(err) };
+          }
+        }),
+      );
+      return { results };
+    },
+  );
+
+  r.post(
+    "/v1/jobs",
+    {
+      schema: {
+        summary: "Queue one request; poll GET /v1/jobs/:id for the decision",
+        body: advisoryBody,
+        response: { 202: JobAcceptedSchema, 400: ErrorSchema, 429: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      refuseWhenClosing(ctx);
+      // Refuse at once rather than accept a job that cannot be queued.
+      if (ctx.queue.isFull()) throw new QueueFullError(ctx.queue.retryAfterSeconds(), ctx.queue.capacity);
+      const jobId = randomUUID();
+      ctx.jobs.start(jobId);
+      const log = request.log.child({ jobId });
+      ctx.service
+        .decide(request.body as unknown as AdvisoryInput, {
+          decisionId: jobId,
+          deadlineMs: null,
+          log,
+          signal: ctx.shutdown.signal,
+        })
+        .then(
+          (result) => ctx.jobs.finish(jobId, { result }),
+          (err: unknown) => {
+            if (!(err instanceof QueueFullError || err instanceof HttpError))
+              log.error({ err }, "job failed");
+            ctx.jobs.finish(jobId, { error: toErrorBody(err) });
+          },
+        );
+      reply.code(202).header("Location", `/v1/jobs/${jobId}`);
+      return { jobId, status: "pending" as const, location: `/v1/jobs/${jobId}` };
+    },
+  );
+
+  r.get(
+    "/v1/jobs/:id",
+    {
+      schema: {
+        summary: "A queued request: pending, or done with the decision, or failed with the error",
+        params: JobParamsSchema,
+        response: { 200: JobViewSchema, 404: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const job = ctx.jobs.get(request.params.id);
+      if (!job) throw new HttpError(404, "not_found", `no job ${request.params.id} (unknown or expired)`);
+      return job;
+    },
+  );
+}

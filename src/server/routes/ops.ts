@@ -1,0 +1,129 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { type Tier, TierSchema } from "../../schemas/decision.js";
+import type { Mode } from "../../store/types.js";
+import type { ServerContext } from "../context.js";
+import { HttpError } from "../errors.js";
+import { ErrorSchema, HealthSchema, ReadySchema, RuntimeSchema } from "../schemas.js";
+
+type CircuitState = "closed" | "open" | "half_open";
+
+function circuitOf(ctx: ServerContext): CircuitState | null {
+  return ctx.llm?.circuitState?.() ?? null;
+}
+
+/** Liveness, readiness, metrics, runtime state, OpenAPI, and policy reload. */
+export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    "/health",
+    { schema: { summary: "200 while the process lives", response: { 200: HealthSchema } } },
+    async () => ({ status: "ok" as const }),
+  );
+
+  r.get(
+    "/ready",
+    {
+      schema: {
+        summary: "200 when the service can decide (policy, model, store, circuit), else 503 with the reason",
+        response: { 200: ReadySchema, 503: ReadySchema },
+      },
+    },
+    async (_request, reply) => {
+      const advisor = ctx.service.currentAdvisor;
+      const circuit = circuitOf(ctx);
+      const checks = {
+        policy: `${advisor.policy.doc.id}@${advisor.policy.revision}`,
+        model: ctx.llm ? ctx.llm.modelId : null,
+        store: "ok",
+        circuit,
+      };
+      const reasons: string[] = [];
+      if (ctx.closing) reasons.push("shutting down");
+      try {
+        await ctx.store.ping();
+      } catch (err) {
+        checks.store = `not writable: ${(err as Error).message}`;
+        reasons.push(`decision log ${checks.store}`);
+      }
+      // With the LLM as the only engine an open circuit means every answer would be a fallback.
+      if (circuit === "open" && advisor.engine === "llm")
+        reasons.push("the policy interpreter's circuit is open");
+      if (reasons.length > 0) {
+        reply.code(503);
+        return { ready: false, reason: reasons.join("; "), checks };
+      }
+      return { ready: true, checks };
+    },
+  );
+
+  app.get(
+    "/metrics",
+    { schema: { summary: "Prometheus metrics (text format)" } },
+    async (_request, reply) => {
+      reply.type(ctx.metrics.registry.contentType);
+      return ctx.metrics.registry.metrics();
+    },
+  );
+
+  r.get(
+    "/v1/runtime",
+    { schema: { summary: "Cache, queue, model and circuit state", response: { 200: RuntimeSchema } } },
+    async () => {
+      const advisor = ctx.service.currentAdvisor;
+      const modes = Object.fromEntries(
+        TierSchema.options.map((t: Tier) => [t, ctx.modes.modeFor(t)]),
+      ) as Record<Tier, Mode>;
+      return {
+        cache: ctx.cache ? ctx.cache.stats() : { enabled: false, size: 0, hits: 0, misses: 0, hitRate: null },
+        queue: {
+          depth: ctx.queue.waiting,
+          running: ctx.queue.running,
+          capacity: ctx.queue.capacity,
+          concurrency: ctx.queue.concurrency,
+        },
+        llm: ctx.llm
+          ? {
+              kind: ctx.llm.kind,
+              model: ctx.llm.modelId,
+              prompt: ctx.llm.promptVersion,
+              parallelism: ctx.llm.parallelism,
+            }
+          : null,
+        circuit: circuitOf(ctx),
+        engine: advisor.engine,
+        versions: advisor.versions(),
+        jobs: ctx.jobs.counts(),
+        modes,
+      };
+    },
+  );
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  r.post(
+    "/v1/admin/reload",
+    {
+      schema: {
+        summary: "Reload the policy (and prompt) from their files; the cache empties if a version changed",
+        response: {
+          200: z.object({ versions: RuntimeSchema.shape.versions, changed: z.boolean() }),
+          409: ErrorSchema,
+        },
+      },
+    },
+    async (request) => {
+      if (!ctx.reload)
+        throw new HttpError(409, "not_reloadable", "this service was started without a reloadable policy");
+      const before = ctx.service.currentAdvisor.versions();
+      const next = await ctx.reload();
+      ctx.service.replaceAdvisor(next);
+      const versions = next.versions();
+      const changed = JSON.stringify(before) !== JSON.stringify(versions);
+      request.log.info({ before, versions, by: request.principal?.name }, "advisor reloaded");
+      return { versions, changed };
+    },
+  );
+}

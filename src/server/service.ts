@@ -1,0 +1,224 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger } from "fastify";
+import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
+import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
+import { type FallbackCause, fallbackDecision, verdictDecision } from "../advisor/patterns/fallback.js";
+import { type AdvisoryQueue, QueueClosedError, QueueFullError } from "../advisor/patterns/queue.js";
+import type { Advisor } from "../advisor/types.js";
+import { createEngine } from "../engine/index.js";
+import type { EngineVerdict, PolicyEngine } from "../engine/types.js";
+import type { DecisionValue } from "../schemas/common.js";
+import type { Decision } from "../schemas/decision.js";
+import { InvalidRequestError } from "../schemas/errors.js";
+import type { ParsedRequest } from "../schemas/request.js";
+import type { DecisionRecord, DecisionStore, Mode } from "../store/types.js";
+import { StoreUnavailableError } from "./errors.js";
+import type { ServerMetrics } from "./metrics.js";
+import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
+
+/** What /v1/advisory answers: the decision JSON plus the mode and the decision the caller applies. */
+export type AdvisoryAnswer = Decision & {
+  mode: Mode;
+  effectiveDecision: DecisionValue;
+  /** Shadow mode with a control: answered at once with the rules' verdict; the full advice is logged later. */
+  deferred?: boolean;
+};
+
+export interface AdvisoryInput {
+  parsed: ParsedRequest;
+  control?: DecisionValue;
+}
+
+export interface DecideOptions {
+  /** Per-request deadline; null for none (async jobs). Default: the service's. */
+  deadlineMs?: number | null;
+  decisionId?: string;
+  /** Aborted when the caller goes away or the service shuts down. */
+  signal?: AbortSignal;
+  log?: FastifyBaseLogger;
+}
+
+export interface DecisionServiceDeps {
+  advisor: Advisor;
+  store: DecisionStore;
+  modes: ModeResolver;
+  cache: DecisionCache | null;
+  queue: AdvisoryQueue;
+  metrics: ServerMetrics;
+  deadlineMs: number;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * One decision from request to acknowledged log record: rules verdict (tier, mode), cache, queue with
+ * deadline, fail-closed fallback, mode and effective decision, the durable append, metrics and the log line.
+ */
+export class DecisionService {
+  private advisor: Advisor;
+  private engine: PolicyEngine;
+  /** Shadow-mode work still running after its answer went out; awaited at shutdown. */
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly deps: DecisionServiceDeps) {
+    this.advisor = deps.advisor;
+    this.engine = createEngine(deps.advisor.policy);
+  }
+
+  get currentAdvisor(): Advisor {
+    return this.advisor;
+  }
+
+  /** Swaps in an advisor built from a new policy (or prompt, or model); the cache empties on next use. */
+  replaceAdvisor(advisor: Advisor): void {
+    this.engine = createEngine(advisor.policy);
+    this.advisor = advisor;
+  }
+
+  get pendingBackground(): number {
+    return this.background.size;
+  }
+
+  /** Waits for shadow-mode work that is still being decided and logged. */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  async decide(input: AdvisoryInput, opts: DecideOptions = {}): Promise<AdvisoryAnswer> {
+    const startedAt = performance.now();
+    const log = opts.log ?? this.deps.log;
+    const decisionId = opts.decisionId ?? randomUUID();
+    const advisor = this.advisor;
+    const verdict = this.engine.evaluate(input.parsed.situation);
+    const mode = capMode(verdict.tier, this.deps.modes.modeFor(verdict.tier));
+
+    if (mode === "shadow" && input.control !== undefined) {
+      // The caller applies its own decision: answer now, decide and log the advice off the critical path.
+      const quick = verdictDecision(verdict, {
+        decisionId,
+        versions: { ...advisor.versions(), prompt: null, model: null },
+        latencyMs: performance.now() - startedAt,
+      });
+      const work = this.complete(input, verdict, mode, decisionId, startedAt, { ...opts, log }, advisor)
+        .then(() => undefined)
+        .catch((err: unknown) => {
+          this.deps.metrics.errors.inc({ cause: "shadow" });
+          log.error({ decisionId, err: (err as Error).message }, "shadow advisory failed");
+        })
+        .finally(() => this.background.delete(work));
+      this.background.add(work);
+      return { ...quick, mode, effectiveDecision: input.control, deferred: true };
+    }
+    return this.complete(input, verdict, mode, decisionId, startedAt, { ...opts, log }, advisor);
+  }
+
+  private async complete(
+    input: AdvisoryInput,
+    verdict: EngineVerdict,
+    mode: Mode,
+    decisionId: string,
+    startedAt: number,
+    opts: DecideOptions & { log: FastifyBaseLogger },
+    advisor: Advisor,
+  ): Promise<AdvisoryAnswer> {
+    const decision = await this.advise(input.parsed, verdict, decisionId, startedAt, opts, advisor);
+    const tier = decision.tier ?? verdict.tier;
+    const effective = effectiveDecision(mode, decision.decision, input.control);
+    const record: DecisionRecord = {
+      decisionId,
+      createdAt: new Date().toISOString(),
+      input: input.parsed.original,
+      shape: input.parsed.shape,
+      decision,
+      mode,
+      tier,
+      effectiveDecision: effective,
+      ...(input.control !== undefined ? { control: input.control } : {}),
+    };
+    try {
+      await this.deps.store.append(record);
+    } catch (err) {
+      this.deps.metrics.errors.inc({ cause: "store" });
+      opts.log.error({ decisionId, err: (err as Error).message }, "decision log append failed");
+      throw new StoreUnavailableError((err as Error).message);
+    }
+    const m = this.deps.metrics;
+    m.decisions.inc({
+      decision: decision.decision,
+      risk: decision.riskLevel,
+      tier,
+      source: decision.source,
+      mode,
+    });
+    m.decisionDuration.observe({ source: decision.source }, (performance.now() - startedAt) / 1000);
+    opts.log.info(
+      {
+        decisionId,
+        decision: decision.decision,
+        effectiveDecision: effective,
+        source: decision.source,
+        tier,
+        mode,
+        riskLevel: decision.riskLevel,
+        latencyMs: Number(decision.latencyMs.toFixed(3)),
+        ...(decision.fallbackCause ? { fallbackCause: decision.fallbackCause } : {}),
+      },
+      "decision",
+    );
+    return { ...decision, mode, effectiveDecision: effective };
+  }
+
+  /** Cache, then the queue under the deadline; any failure to get advice in time fails closed. */
+  private async advise(
+    parsed: ParsedRequest,
+    verdict: EngineVerdict,
+    decisionId: string,
+    startedAt: number,
+    opts: DecideOptions & { log: FastifyBaseLogger },
+    advisor: Advisor,
+  ): Promise<Decision> {
+    const { cache, metrics, queue } = this.deps;
+    const versions = advisor.versions();
+    let key: string | undefined;
+    if (cache) {
+      if (cache.syncVersions(versions)) {
+        metrics.cacheInvalidations.inc();
+        opts.log.info({ versions }, "versions changed: cache emptied");
+      }
+      key = cacheKey(parsed.situation, advisor.policy.doc);
+      const hit = cache.lookup(key, decisionId, startedAt);
+      if (hit) {
+        metrics.cacheHits.inc();
+        return hit;
+      }
+      metrics.cacheMisses.inc();
+    }
+    const deadlineMs = opts.deadlineMs === undefined ? this.deps.deadlineMs : opts.deadlineMs;
+    const fallback = (cause: FallbackCause, detail?: string): Decision => {
+      metrics.errors.inc({ cause });
+      return fallbackDecision(verdict, {
+        decisionId,
+        versions,
+        cause,
+        latencyMs: performance.now() - startedAt,
+        ...(detail !== undefined ? { detail } : {}),
+      });
+    };
+    let decision: Decision;
+    try {
+      decision = await withDeadline(
+        deadlineMs ?? undefined,
+        (signal) => queue.run((s) => advisor.adviseParsed(parsed, { signal: s, decisionId }), { signal }),
+        opts.signal,
+      );
+    } catch (err) {
+      if (err instanceof QueueFullError || err instanceof InvalidRequestError) throw err;
+      if (err instanceof DeadlineExceededError) return fallback("deadline", `${err.deadlineMs} ms`);
+      if (err instanceof QueueClosedError) return fallback("queue_closed");
+      if (opts.signal?.aborted) return fallback("shutdown");
+      opts.log.error({ decisionId, err: (err as Error).message }, "advisor failed");
+      return fallback("llm_error", (err as Error).message);
+    }
+    if (cache && key !== undefined) cache.store(key, decision, verdict);
+    return decision;
+  }
+}
