@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerBench } from "./bench.js";
 import { registerDecide } from "./decide.js";
 import { registerEval } from "./eval.js";
 
@@ -6,4 +7,5 @@ import { registerEval } from "./eval.js";
 export function registerCommands(program: Command): void {
   registerDecide(program);
   registerEval(program);
+  registerBench(program);
 }

@@ -1,0 +1,84 @@
+import type { MachineInfo } from "./machine.js";
+
+export type BenchSection = "engine" | "http" | "llm" | "memory";
+export const BENCH_SECTIONS: readonly BenchSection[] = ["engine", "http", "llm", "memory"];
+
+/** Where a section reports progress (stderr in the CLI: stdout holds only the result). */
+export type Progress = (message: string) => void;
+
+export interface Target {
+  name: string;
+  /** The measured value against the goal, in words, e.g. "median 12.3 us < 50 us". */
+  detail: string;
+  met: boolean;
+}
+
+export interface EngineBenchResult {
+  /** Rules engine alone, per decision, in-process. */
+  medianUs: number;
+  p99Us: number;
+  meanUs: number;
+  decisions: number;
+  distinctSituations: number;
+  /** The full in-process path (validate, decide, assemble the decision JSON), per decision. */
+  adviseMedianUs: number;
+  adviseP99Us: number;
+  distribution: Record<string, number>;
+  targets: Target[];
+}
+
+export interface HttpRun {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+}
+
+export interface HttpBenchResult {
+  /** The sidecar with the decision log on and the cache off (the headline numbers). */
+  rps: number;
+  p99Ms: number;
+  bareRps: number;
+  bareP99Ms: number;
+  ratio: number;
+  cache: "off";
+  cacheOn: HttpRun | null;
+  cacheOff: HttpRun;
+  bare: HttpRun;
+  /** With the cache on, relative to the bare route. */
+  cacheOnRatio: number | null;
+  connections: number;
+  durationSec: number;
+  db: string;
+  notes: string[];
+  targets: Target[];
+}
+
+export interface MemoryBenchResult {
+  idleRssMb: number;
+  loadedRssMb: number;
+  /** Requests sent while measuring the loaded RSS (0 when the http section supplied it). */
+  loadRequests: number;
+  targets: Target[];
+}
+
+export interface SkippedSection {
+  skipped: true;
+  reason: string;
+}
+
+export interface BenchReport {
+  machine: string;
+  machineInfo: MachineInfo;
+  startedAt: string;
+  durationSec: number;
+  engine?: EngineBenchResult | SkippedSection;
+  http?: HttpBenchResult | SkippedSection;
+  llm?: Record<string, unknown> | SkippedSection;
+  memory?: MemoryBenchResult | SkippedSection;
+}
+
+export const isSkipped = (v: unknown): v is SkippedSection =>
+  typeof v === "object" && v !== null && (v as { skipped?: unknown }).skipped === true;

@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { formatBench } from "../../bench/format.js";
+import { runBench } from "../../bench/run.js";
+import { BENCH_SECTIONS, type BenchSection } from "../../bench/types.js";
+import { action, UsageError } from "../errors.js";
+
+function parseOnly(value: string): BenchSection[] {
+  const parts = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = parts.filter((p) => !(BENCH_SECTIONS as readonly string[]).includes(p));
+  if (bad.length > 0 || parts.length === 0) {
+    throw new UsageError(
+      `--only: unknown section ${bad.map((b) => `"${b}"`).join(", ") || "(none given)"}; expected a comma-separated list of ${BENCH_SECTIONS.join(", ")}`,
+    );
+  }
+  return parts as BenchSection[];
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command("bench")
+    .description("Measure the rules engine, the sidecar under load, the LLM path and memory on this machine")
+    .option("--only <sections>", `comma-separated sections to run: ${BENCH_SECTIONS.join(",")}`)
+    .option("--json", "print one JSON object instead of the table")
+    .option("--quick", "short runs (seconds), for smoke tests; numbers are rough")
+    .option(
+      "--db <target>",
+      "decision log for the http section: a SQLite file or postgres:// URL (default a temp SQLite file)",
+    )
+    .action(
+      action(async (o: { only?: string; json?: boolean; quick?: boolean; db?: string }) => {
+        const only = o.only !== undefined ? parseOnly(o.only) : undefined;
+        // Progress goes to stderr so stdout holds only the result.
+        const progress = (m: string) => process.stderr.write(`${m}\n`);
+        const report = await runBench({
+          progress,
+          ...(only ? { only } : {}),
+          ...(o.quick ? { quick: true } : {}),
+          ...(o.db ? { db: o.db } : {}),
+        });
+        process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
+      }),
+    );
+}
