@@ -1,0 +1,60 @@
+import type { DecisionRecord, DecisionValue, ReviewCategory } from "./types.js";
+
+export const DECISION_LABEL: Record<DecisionValue, string> = {
+  allow: "Allow",
+  deny: "Deny",
+  require_attestation: "Require attestation",
+};
+
+export const CATEGORY_LABEL: Record<ReviewCategory, string> = {
+  agree: "Agree",
+  too_strict: "Too strict",
+  too_permissive: "Too permissive",
+  unclear: "Unclear",
+};
+
+/** A rate in 0..1 as a percentage; null means "no sample", which must not read as 0 %. */
+export function pct(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || Number.isNaN(rate)) return "no sample";
+  return `${(rate * 100).toFixed(1)} %`;
+}
+
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "n/a";
+  return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(0)} ms`;
+}
+
+export function when(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+}
+
+export function humanize(label: string): string {
+  return label.replace(/_/g, " ");
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Actor and action of a logged request, whichever of the two request shapes it came in. */
+export function summarize(record: DecisionRecord): { actor: string; action: string; target: string } {
+  const input = isObject(record.input) ? record.input : {};
+  const action = isObject(input.action) ? input.action : {};
+  const str = (v: unknown): string => (typeof v === "string" ? v : "");
+  return {
+    actor: str(input.actor_id) || str(input.actorId),
+    action: str(input.action_type) || str(action.type),
+    target: str(input.resource) || str(action.target),
+  };
+}
+
+/** Ordering from strictest to most permissive, to suggest the override category. */
+const PERMISSIVENESS: Record<DecisionValue, number> = { deny: 0, require_attestation: 1, allow: 2 };
+
+export function suggestCategory(advice: DecisionValue, final: DecisionValue): ReviewCategory {
+  const diff = PERMISSIVENESS[final] - PERMISSIVENESS[advice];
+  if (diff === 0) return "agree";
+  // The reviewer lets more through than the advisor would: the advisor was too strict.
+  return diff > 0 ? "too_strict" : "too_permissive";
+}

@@ -1,0 +1,345 @@
+import { api } from "../api.js";
+import { mountChart } from "../charts.js";
+import { h, render, statusLine } from "../dom.js";
+import { humanize, ms, pct, when } from "../format.js";
+import type { Page } from "../page.js";
+import { href } from "../router.js";
+import type { Measures, Runtime, SeriesPoint, Stats, Tier, TierRollout } from "../types.js";
+import { emptyState, errorBox, facts, loading, modeBadge, pageHeading, table, uid } from "../widgets.js";
+
+const PERIODS: Record<string, { label: string; hours: number; bucket: "hour" | "day" }> = {
+  "24h": { label: "Last 24 hours", hours: 24, bucket: "hour" },
+  "7d": { label: "Last 7 days", hours: 24 * 7, bucket: "day" },
+  "30d": { label: "Last 30 days", hours: 24 * 30, bucket: "day" },
+};
+
+const COLORS = {
+  allow: "#1a7f37",
+  deny: "#c62828",
+  require_attestation: "#b26a00",
+  agreement: "#1f5fbf",
+  override: "#8e24aa",
+  error: "#c62828",
+};
+
+const rate = (v: number): string => `${(v * 100).toFixed(0)} %`;
+
+function measureFacts(label: string, m: Measures): HTMLElement {
+  return facts(label, [
+    ["Sample size", `${m.decisions} decision${m.decisions === 1 ? "" : "s"}`],
+    ["Agreement rate", pct(m.agreementRate)],
+    ["Override rate", pct(m.overrideRate)],
+    ["Error rate", pct(m.errorRate)],
+    ["Wrong allows at high risk", String(m.wrongAllowsHighRisk)],
+    [
+      "Allow / deny / attest",
+      `${m.distribution.allow} / ${m.distribution.deny} / ${m.distribution.require_attestation}`,
+    ],
+    ["Latency p50 / p95 / p99", `${ms(m.latencyMs.p50)} / ${ms(m.latencyMs.p95)} / ${ms(m.latencyMs.p99)}`],
+  ]);
+}
+
+function rateChart(container: HTMLElement, title: string, series: SeriesPoint[]): void {
+  mountChart(container, {
+    title,
+    times: series.map((s) => s.t),
+    series: [
+      { label: "Agreement rate", values: series.map((s) => s.agreementRate), color: COLORS.agreement },
+      {
+        label: "Override rate",
+        values: series.map((s) => s.overrideRate),
+        color: COLORS.override,
+        dash: [6, 4],
+      },
+    ],
+    format: rate,
+    yRange: [0, 1],
+  });
+}
+
+function runtimePanel(rt: Runtime): HTMLElement {
+  return facts("Runtime", [
+    ["Cache", rt.cache.enabled ? `on, ${rt.cache.size} entries` : "off"],
+    [
+      "Cache hit rate",
+      rt.cache.enabled
+        ? `${pct(rt.cache.hitRate)} (${rt.cache.hits} hits, ${rt.cache.misses} misses)`
+        : "cache off",
+    ],
+    ["Queue depth", `${rt.queue.depth} waiting of ${rt.queue.capacity}`],
+    ["Running", `${rt.queue.running} of ${rt.queue.concurrency}`],
+    ["Model circuit", rt.circuit ? humanize(rt.circuit) : "no model"],
+    [
+      "Model",
+      rt.llm ? String(rt.llm.model ?? rt.llm.id ?? rt.llm.kind ?? "configured") : "none (rules only)",
+    ],
+  ]);
+}
+
+/** Promote or roll back a tier; both change what callers apply, so both ask for a name or a reason. */
+function modeControls(t: TierRollout, onDone: () => void): HTMLElement {
+  const msg = h("div", { "aria-live": "polite" });
+  const byId = uid("by");
+  const noteId = uid("note");
+  const reasonId = uid("reason");
+  const promote = h(
+    "form",
+    { class: "inline-form", "aria-label": `Promote ${humanize(t.tier)}` },
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: byId }, "Promoted by"),
+      h("input", { id: byId, name: "by", required: true }),
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: noteId }, "Note"),
+      h("input", { id: noteId, name: "note" }),
+    ),
+    h(
+      "button",
+      { type: "submit", disabled: !t.mayPromote },
+      t.nextMode ? `Promote to ${t.nextMode}` : "Already at the highest mode",
+    ),
+  );
+  const rollback = h(
+    "form",
+    { class: "inline-form", "aria-label": `Roll back ${humanize(t.tier)}` },
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: reasonId }, "Rollback reason"),
+      h("input", { id: reasonId, name: "reason", required: true }),
+    ),
+    h("button", { type: "submit", class: "danger", disabled: t.mode === "shadow" }, "Roll back one mode"),
+  );
+  const run = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    render(msg, statusLine(`${what}…`));
+    try {
+      await fn();
+      render(msg, statusLine(`${what}: done.`, "success"));
+      onDone();
+    } catch (err) {
+      render(msg, errorBox(err, what.toLowerCase()));
+    }
+  };
+  promote.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(promote);
+    void run(`Promoting ${t.tier}`, () =>
+      api.promote(t.tier, { by: String(f.get("by")), note: String(f.get("note") ?? "") }),
+    );
+  });
+  rollback.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = new FormData(rollback);
+    void run(`Rolling back ${t.tier}`, () => api.rollback(t.tier, { reason: String(f.get("reason")) }));
+  });
+  return h("details", { class: "mode-controls" }, h("summary", {}, "Change mode"), promote, rollback, msg);
+}
+
+function tierCard(t: TierRollout, onDone: () => void): HTMLElement {
+  const titleId = `tier-${t.tier}`;
+  const failing = t.gates.filter((g) => !g.passed).length;
+  return h(
+    "article",
+    { class: "panel tier-card", "aria-labelledby": titleId },
+    h("h3", { id: titleId }, humanize(t.tier), " ", modeBadge(t.mode)),
+    h(
+      "p",
+      { class: t.mayPromote ? "promote yes" : "promote no" },
+      t.mayPromote
+        ? `May be promoted to ${t.nextMode ?? "the next mode"}: every gate passes.`
+        : !t.nextMode
+          ? "At its highest allowed mode."
+          : failing > 0
+            ? `May not be promoted to ${t.nextMode} yet: ${failing} of ${t.gates.length} gate${t.gates.length === 1 ? "" : "s"} failing.`
+            : `May not be promoted to ${t.nextMode}.`,
+    ),
+    measureFacts(`Measures for ${humanize(t.tier)}`, t.measures),
+    t.gates.length
+      ? table(
+          `Gates for ${humanize(t.tier)}`,
+          [
+            { header: "Gate", cell: (g) => humanize(g.name) },
+            {
+              header: "Status",
+              cell: (g) =>
+                h(
+                  "span",
+                  { class: g.passed ? "gate pass" : "gate fail" },
+                  g.passed ? "✔ passed" : "✘ failing",
+                ),
+            },
+            { header: "Detail", cell: (g) => g.detail },
+          ],
+          t.gates,
+        )
+      : h("p", { class: "muted" }, "No gate applies to this mode."),
+    t.rollbacks.length
+      ? table(
+          `Rollback events for ${humanize(t.tier)}`,
+          [
+            { header: "When", cell: (r) => h("time", { datetime: r.at }, when(r.at)) },
+            { header: "From → to", cell: (r) => `${r.from} → ${r.to}` },
+            { header: "Reason", cell: (r) => r.reason },
+          ],
+          t.rollbacks,
+        )
+      : h("p", { class: "muted" }, "No rollback so far."),
+    h("div", { class: "tier-chart", "data-tier": t.tier }),
+    modeControls(t, onDone),
+  );
+}
+
+/** Rollout state per tier, and the service's numbers over time. */
+export const operatorPage: Page = async (ctx) => {
+  const periodKey = ctx.route.params.get("period") ?? "24h";
+  const period = PERIODS[periodKey] ?? PERIODS["24h"]!;
+  const since = new Date(Date.now() - period.hours * 3600_000).toISOString();
+
+  const periodId = uid("period");
+  const form = h(
+    "form",
+    { class: "filters", "aria-label": "Period" },
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: periodId }, "Period"),
+      h(
+        "select",
+        { id: periodId, name: "period" },
+        Object.entries(PERIODS).map(([k, v]) =>
+          h("option", { value: k, selected: k === periodKey }, v.label),
+        ),
+      ),
+    ),
+    h("div", { class: "field actions" }, h("button", { type: "submit" }, "Show")),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const v = (form.elements.namedItem("period") as HTMLSelectElement).value;
+    location.hash = href("/operator", { period: v });
+  });
+
+  const runtime = h("section", { class: "panel", "aria-labelledby": "runtime-title" }, loading("runtime"));
+  const overall = h("section", { class: "panel", "aria-labelledby": "overall-title" }, loading("statistics"));
+  const tiers = h("section", { "aria-labelledby": "tiers-title" }, loading("the rollout"));
+  render(
+    ctx.main,
+    ...pageHeading("Operator", "Rollout mode and gates per tier, and how the service is doing."),
+    form,
+    runtime,
+    overall,
+    tiers,
+  );
+
+  const [rt, stats, rollout] = await Promise.allSettled([
+    api.runtime(),
+    api.stats({ since, bucket: period.bucket }),
+    api.rollout(),
+  ]);
+  if (!ctx.isCurrent()) return;
+
+  render(
+    runtime,
+    h("h3", { id: "runtime-title" }, "Runtime now"),
+    rt.status === "fulfilled"
+      ? runtimePanel(rt.value)
+      : errorBox(rt.reason, "the runtime numbers (GET /v1/runtime)"),
+  );
+
+  render(overall, h("h3", { id: "overall-title" }, `All tiers, ${period.label.toLowerCase()}`));
+  if (stats.status === "rejected") {
+    overall.appendChild(errorBox(stats.reason, "the statistics"));
+  } else {
+    renderOverall(overall, stats.value);
+  }
+
+  render(tiers, h("h3", { id: "tiers-title" }, "Tiers"));
+  if (rollout.status === "rejected") {
+    tiers.appendChild(errorBox(rollout.reason, "the rollout state"));
+    return;
+  }
+  const grid = h("div", { class: "tier-grid" });
+  tiers.appendChild(grid);
+  for (const t of rollout.value.tiers) grid.appendChild(tierCard(t, ctx.refresh));
+  await Promise.all(
+    rollout.value.tiers.map(async (t) => {
+      const box = grid.querySelector<HTMLElement>(`.tier-chart[data-tier="${t.tier}"]`);
+      if (!box) return;
+      try {
+        const s = await api.stats({ since, bucket: period.bucket, tier: t.tier as Tier });
+        if (!ctx.isCurrent()) return;
+        if (s.series.every((p) => p.agreementRate === null && p.overrideRate === null)) {
+          box.appendChild(
+            h("p", { class: "muted" }, "No reviewed decision in this period: no rate to chart yet."),
+          );
+        } else {
+          rateChart(box, `${humanize(t.tier)}: agreement and override rate`, s.series);
+        }
+      } catch (err) {
+        if (ctx.isCurrent()) box.appendChild(errorBox(err, `the ${t.tier} statistics`));
+      }
+    }),
+  );
+};
+
+function renderOverall(container: HTMLElement, stats: Stats): void {
+  const o = stats.overall;
+  container.appendChild(measureFacts("Measures for all tiers", o));
+  const series = stats.series;
+  if (o.decisions === 0 || series.length === 0) {
+    container.appendChild(
+      emptyState(
+        "No decision in this period.",
+        h(
+          "p",
+          {},
+          "The charts fill in as callers send requests to POST /v1/advisory. Try a longer period, or check the ",
+          h("a", { href: href("/log") }, "decision log"),
+          ".",
+        ),
+      ),
+    );
+    return;
+  }
+  const charts = h("div", { class: "chart-grid" });
+  container.appendChild(charts);
+  const times = series.map((s) => s.t);
+  const count = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  mountChart(charts, {
+    title: "Decision distribution over time",
+    times,
+    series: [
+      { label: "Allow", values: series.map((s) => s.allow), color: COLORS.allow },
+      { label: "Deny", values: series.map((s) => s.deny), color: COLORS.deny, dash: [6, 4] },
+      {
+        label: "Require attestation",
+        values: series.map((s) => s.require_attestation),
+        color: COLORS.require_attestation,
+        dash: [2, 3],
+      },
+    ],
+    format: count,
+  });
+  rateChart(charts, "Agreement and override rate", series);
+  mountChart(charts, {
+    title: "Latency",
+    times,
+    series: [
+      { label: "p50", values: series.map((s) => s.p50), color: "#1f5fbf" },
+      { label: "p95", values: series.map((s) => s.p95), color: "#b26a00", dash: [6, 4] },
+      { label: "p99", values: series.map((s) => s.p99), color: "#c62828", dash: [2, 3] },
+    ],
+    format: (v) => ms(v),
+  });
+  mountChart(charts, {
+    title: "Error rate",
+    times,
+    series: [{ label: "Error rate", values: series.map((s) => s.errorRate), color: COLORS.error }],
+    format: rate,
+    yRange: [0, 1],
+  });
+}

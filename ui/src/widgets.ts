@@ -1,0 +1,138 @@
+import { ApiError } from "./api.js";
+import { type Child, h } from "./dom.js";
+import { DECISION_LABEL, humanize } from "./format.js";
+import type { DecisionValue, Mode, RiskLevel } from "./types.js";
+
+let fieldSeq = 0;
+/** A unique id for label/control pairs. */
+export const uid = (prefix: string): string => `${prefix}-${++fieldSeq}`;
+
+export function decisionBadge(d: DecisionValue | undefined): HTMLElement {
+  if (!d) return h("span", { class: "badge" }, "none");
+  return h("span", { class: `badge badge-${d}` }, DECISION_LABEL[d] ?? d);
+}
+
+export function riskBadge(r: RiskLevel): HTMLElement {
+  return h("span", { class: `badge risk-${r}` }, `${r} risk`);
+}
+
+export function modeBadge(m: Mode): HTMLElement {
+  return h("span", { class: `badge mode-${m}` }, m);
+}
+
+export function pageHeading(text: string, intro?: string): HTMLElement[] {
+  const out: HTMLElement[] = [h("h2", { id: "page-title", tabindex: -1 }, text)];
+  if (intro) out.push(h("p", { class: "intro" }, intro));
+  return out;
+}
+
+/** The message shown when there is nothing to list: says why and what to do next. */
+export function emptyState(title: string, ...explanation: Child[]): HTMLElement {
+  return h(
+    "div",
+    { class: "empty", role: "status" },
+    h("p", { class: "empty-title" }, title),
+    ...explanation,
+  );
+}
+
+export function errorBox(err: unknown, what: string): HTMLElement {
+  const msg = err instanceof ApiError ? err.describe() : String(err);
+  const hint =
+    err instanceof ApiError && (err.status === 401 || err.status === 403)
+      ? " Enter a reviewer token with the button at the top of the page."
+      : err instanceof ApiError && err.status === 404
+        ? " This sidecar does not offer that route (or the item does not exist)."
+        : "";
+  return h("div", { class: "error", role: "alert" }, h("strong", {}, `Could not load ${what}. `), msg + hint);
+}
+
+export function loading(what: string): HTMLElement {
+  return h("p", { class: "loading", role: "status" }, `Loading ${what}…`);
+}
+
+export function textField(name: string, label: string, value: string | null, placeholder = ""): HTMLElement {
+  const id = uid(name);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    h("input", { id, name, type: "text", value: value ?? "", placeholder, autocomplete: "off" }),
+  );
+}
+
+export function selectField(
+  name: string,
+  label: string,
+  options: readonly string[],
+  value: string | null,
+  anyLabel = "Any",
+  display: (v: string) => string = humanize,
+): HTMLElement {
+  const id = uid(name);
+  const select = h(
+    "select",
+    { id, name },
+    h("option", { value: "" }, anyLabel),
+    options.map((o) => h("option", { value: o, selected: o === value }, display(o))),
+  );
+  return h("div", { class: "field" }, h("label", { for: id }, label), select);
+}
+
+export function decisionSelect(name: string, label: string, value: string | null): HTMLElement {
+  return selectField(name, label, ["allow", "deny", "require_attestation"], value, "Any", (v) =>
+    v in DECISION_LABEL ? DECISION_LABEL[v as DecisionValue] : v,
+  );
+}
+
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => Child | Child[];
+  className?: string;
+}
+
+export function table<T>(caption: string, columns: Column<T>[], rows: T[]): HTMLElement {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      {},
+      h("caption", {}, caption),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          columns.map((c) => h("th", { scope: "col" }, c.header)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        rows.map((r) =>
+          h(
+            "tr",
+            {},
+            columns.map((c) => {
+              const v = c.cell(r);
+              return h("td", { class: c.className }, ...(Array.isArray(v) ? v : [v]));
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** A term/value list (<dl>) for measures and metadata. */
+export function facts(label: string, pairs: [string, Child | Child[]][]): HTMLElement {
+  return h(
+    "dl",
+    { class: "facts", "aria-label": label },
+    pairs.map(([k, v]) =>
+      h("div", { class: "fact" }, h("dt", {}, k), h("dd", {}, ...(Array.isArray(v) ? v : [v]))),
+    ),
+  );
+}
