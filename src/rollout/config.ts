@@ -1,0 +1,137 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { type Tier, TierSchema } from "../schemas/decision.js";
+import { issuesFromZod } from "../schemas/errors.js";
+import type { Mode } from "../store/types.js";
+import { parseDuration } from "./duration.js";
+
+export const ModeSchema = z.enum(["shadow", "advisory", "enforce"]);
+export const TIERS: readonly Tier[] = TierSchema.options;
+
+/** A rollout file that cannot be used: names the file and each bad setting. */
+export class RolloutConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RolloutConfigError";
+  }
+}
+
+const rate = z
+  .number()
+  .min(0, { error: "expected a rate between 0 and 1" })
+  .max(1, { error: "expected a rate between 0 and 1" });
+const count = z.number().int({ error: "expected a whole number" }).min(0);
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Promotion gates, defaults from the reference's rollout plan. */
+const GatesSchema = z.strictObject({
+  /** Decisions with a control (or a review) needed before agreement counts. */
+  minSample: count.default(100),
+  /** Shadow -> advisory: agreement with the caller's engine above this. */
+  advisoryAgreement: rate.default(0.8),
+  /** Advisory -> enforce: agreement above this. */
+  enforceAgreement: rate.default(0.9),
+  /** Reviews needed before the override rate counts. */
+  minReviews: count.default(30),
+  /** Advisory -> enforce: reviewers overrode fewer than this share... */
+  maxOverrideRate: rate.default(0.1),
+  /** ...and fewer than this for reads, where mistakes are cheap and so must be rare. */
+  maxOverrideRateRead: rate.default(0.05),
+  /** Wrong allows on high-risk actions found by review: the reference allows none. */
+  maxWrongAllowsHighRisk: count.default(0),
+  /** Only evidence this recent counts (and only since the tier entered its current mode). */
+  window: duration.default(30 * 86_400_000),
+});
+
+/** Automatic rollback to shadow, checked per tier in advisory or enforce. */
+const RollbackSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  maxErrorRate: rate.default(0.01),
+  /** p95 decision latency budget in milliseconds. */
+  latencyBudgetMs: z.number().positive().default(2_000),
+  /** Largest change in the share of any decision value against the baseline window. */
+  maxDistributionShift: rate.default(0.2),
+  /** The recent window the checks look at. */
+  window: duration.default(3_600_000),
+  /** The baseline: this long before the tier entered its current mode. */
+  baselineWindow: duration.default(7 * 86_400_000),
+  /** Fewer decisions than this in a window: no rate-based rollback (too little evidence). */
+  minSample: count.default(50),
+  /** How often a running service checks. */
+  interval: duration.default(30_000),
+});
+
+export const RolloutConfigSchema = z.strictObject({
+  /** Mode of every tier not listed in `tiers`. */
+  defaultMode: ModeSchema.default("shadow"),
+  tiers: z.partialRecord(TierSchema, ModeSchema).default({}),
+  /** Share of shadow-mode requests for which advice is computed and logged. */
+  shadowSampleRate: rate.default(1),
+  /** Input paths masked before storage (see docs/rollout.md). */
+  mask: z.array(z.string().min(1)).default([]),
+  gates: GatesSchema.default(GatesSchema.parse({})),
+  rollback: RollbackSchema.default(RollbackSchema.parse({})),
+});
+export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
+export type GatesConfig = RolloutConfig["gates"];
+export type RollbackConfig = RolloutConfig["rollback"];
+
+export const DEFAULT_ROLLOUT: RolloutConfig = RolloutConfigSchema.parse({});
+
+export function parseRolloutConfig(raw: unknown, source = "rollout config"): RolloutConfig {
+  const r = RolloutConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const lines = issuesFromZod(r.error).map((i) => `  ${i.path || "(root)"}: ${i.message}`);
+    throw new RolloutConfigError(`${source} is invalid:\n${lines.join("\n")}`);
+  }
+  return r.data;
+}
+
+/** Reads a rollout file (YAML, or JSON when it ends in .json). */
+export function loadRolloutConfig(path: string): RolloutConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new RolloutConfigError(
+      `cannot read rollout file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new RolloutConfigError(
+      `rollout file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
+  }
+  return parseRolloutConfig(raw, `rollout file ${path}`);
+}
+
+const RANK: Record<Mode, number> = { shadow: 0, advisory: 1, enforce: 2 };
+export const modeRank = (m: Mode): number => RANK[m];
+
+/** Admin actions are never enforced without a human: at most advisory, whatever the configuration says. */
+export function capForTier(tier: Tier, mode: Mode): Mode {
+  return tier === "admin" && RANK[mode] > RANK.advisory ? "advisory" : mode;
+}
+
+/** The mode the configuration gives a tier: --mode (override) > the tier's entry > defaultMode, then capped. */
+export function configuredMode(config: RolloutConfig, tier: Tier, override?: Mode): Mode {
+  return capForTier(tier, override ?? config.tiers[tier] ?? config.defaultMode);
+}
+
+/** The mode a tier is promoted to next, or null at the top (admin tops out at advisory). */
+export function nextMode(tier: Tier, mode: Mode): Mode | null {
+  const next: Mode | null = mode === "shadow" ? "advisory" : mode === "advisory" ? "enforce" : null;
+  if (next === null) return null;
+  return capForTier(tier, next) === next ? next : null;
+}

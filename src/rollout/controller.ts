@@ -1,0 +1,394 @@
+import { type Tier, TierSchema } from "../schemas/decision.js";
+import type { DecisionRecord, DecisionStore, Mode, RolloutEvent } from "../store/types.js";
+import {
+  capForTier,
+  configuredMode,
+  DEFAULT_ROLLOUT,
+  modeRank,
+  type RolloutConfig,
+  TIERS,
+} from "./config.js";
+import { RolloutError } from "./errors.js";
+import { evaluateGates, type Gate } from "./gates.js";
+import { computeMeasures, distributionShift, isWrongAllowHighRisk, type Measures } from "./measures.js";
+import { type RolloutMetrics, rolloutMetrics } from "./metrics.js";
+
+export interface RollbackEntry {
+  at: string;
+  reason: string;
+  from: Mode | null;
+  to: Mode;
+  by: string;
+  trigger: string;
+}
+
+export interface TierStatus {
+  tier: Tier;
+  mode: Mode;
+  /** What the rollout file (or --mode) says; differs from `mode` after a promotion or rollback. */
+  configuredMode: Mode;
+  /** When the tier entered its current mode (null: never changed in this log). */
+  since: string | null;
+  measures: Measures;
+  gates: Gate[];
+  mayPromote: boolean;
+  nextMode: Mode | null;
+  /** Newest first. */
+  rollbacks: RollbackEntry[];
+  promotions: { at: string; by: string; note: string; from: Mode | null; to: Mode }[];
+}
+
+/** pino-compatible: the server passes its logger. */
+export interface RolloutLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface RolloutOptions {
+  store: DecisionStore;
+  config?: RolloutConfig;
+  /** `--mode`: every tier in this mode (admin capped at advisory). */
+  modeOverride?: Mode;
+  /**
+   * Record the configured modes as events when they differ from the last ones recorded (the service
+   * does; the CLI reading status must not, or it would overwrite the service's configuration).
+   */
+  applyConfig?: boolean;
+  metrics?: RolloutMetrics;
+  log?: RolloutLogger;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** Most records any one measure reads: beyond this the newest are used. */
+const MAX_RECORDS = 200_000;
+
+/**
+ * The rollout state of every tier, persisted as events in the decision log so that several sidecars
+ * sharing one log agree: the mode of a tier is the target of its latest event, else its configured mode.
+ */
+export class Rollout {
+  private modes = new Map<Tier, { mode: Mode; since: string | null }>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly config: RolloutConfig;
+  private readonly metrics: RolloutMetrics;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  private constructor(private readonly opts: RolloutOptions) {
+    this.config = opts.config ?? DEFAULT_ROLLOUT;
+    this.metrics = opts.metrics ?? rolloutMetrics();
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  static async open(opts: RolloutOptions): Promise<Rollout> {
+    const r = new Rollout(opts);
+    if (opts.applyConfig) await r.applyConfig();
+    await r.refresh();
+    return r;
+  }
+
+  get settings(): RolloutConfig {
+    return this.config;
+  }
+
+  /** The mode a decision of this tier is served in right now (admin never above advisory). */
+  resolveMode(tier: Tier): Mode {
+    return capForTier(tier, this.modes.get(tier)?.mode ?? this.configured(tier));
+  }
+
+  /** Same as resolveMode: the server's ModeResolver interface. */
+  modeFor(tier: Tier): Mode {
+    return this.resolveMode(tier);
+  }
+
+  /** Whether this shadow-mode request gets advice computed and logged (shadowSampleRate). */
+  sampleShadow(): boolean {
+    return this.config.shadowSampleRate >= 1 || this.random() < this.config.shadowSampleRate;
+  }
+
+  private configured(tier: Tier): Mode {
+    return configuredMode(this.config, tier, this.opts.modeOverride);
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  private async applyConfig(): Promise<void> {
+    const events = await this.opts.store.rolloutEvents();
+    for (const tier of TIERS) {
+      const mine = events.filter((e) => e.tier === tier);
+      const lastConfig = mine.filter((e) => e.kind === "config").at(-1);
+      const want = this.configured(tier);
+      if (lastConfig?.to === want) continue;
+      await this.opts.store.appendRolloutEvent({
+        at: this.iso(),
+        tier,
+        kind: "config",
+        from: mine.at(-1)?.to ?? null,
+        to: want,
+        by: "config",
+        reason: this.opts.modeOverride ? `--mode ${this.opts.modeOverride}` : "rollout configuration",
+      });
+    }
+  }
+
+  /** Reloads every tier's mode from the log (another sidecar or the CLI may have changed it). */
+  async refresh(): Promise<void> {
+    const events = await this.opts.store.rolloutEvents();
+    const modes = new Map<Tier, { mode: Mode; since: string | null }>();
+    for (const e of events) modes.set(e.tier, { mode: capForTier(e.tier, e.to), since: e.at });
+    this.modes = modes;
+    for (const tier of TIERS) this.metrics.setMode(tier, this.resolveMode(tier));
+  }
+
+  private sinceOf(tier: Tier): string | null {
+    return this.modes.get(tier)?.since ?? null;
+  }
+
+  private async records(tier: Tier, since: string, until?: string): Promise<DecisionRecord[]> {
+    return this.opts.store.query({
+      tier,
+      since,
+      ...(until ? { until } : {}),
+      order: "desc",
+      limit: MAX_RECORDS,
+    });
+  }
+
+  /** Evidence for the gates: the tier's decisions since it entered its mode, within the gate window. */
+  private evidenceStart(tier: Tier): string {
+    const windowStart = this.now() - this.config.gates.window;
+    const since = this.sinceOf(tier);
+    return new Date(Math.max(windowStart, since ? Date.parse(since) : 0)).toISOString();
+  }
+
+  async status(only?: Tier): Promise<TierStatus[]> {
+    await this.refresh();
+    const events = await this.opts.store.rolloutEvents();
+    const out: TierStatus[] = [];
+    for (const tier of only ? [only] : TIERS) {
+      const mode = this.resolveMode(tier);
+      const records = await this.records(tier, this.evidenceStart(tier));
+      const measures = computeMeasures(records);
+      const g = evaluateGates(tier, mode, measures, records, this.config.gates);
+      const mine = events.filter((e) => e.tier === tier).reverse();
+      out.push({
+        tier,
+        mode,
+        configuredMode: this.configured(tier),
+        since: this.sinceOf(tier),
+        measures,
+        gates: g.gates,
+        mayPromote: g.mayPromote,
+        nextMode: g.nextMode,
+        rollbacks: mine
+          .filter((e) => e.kind === "rollback")
+          .slice(0, 20)
+          .map((e) => ({
+            at: e.at,
+            reason: e.reason,
+            from: e.from,
+            to: e.to,
+            by: e.by,
+            trigger: e.trigger ?? "manual",
+          })),
+        promotions: mine
+          .filter((e) => e.kind === "promote")
+          .slice(0, 20)
+          .map((e) => ({ at: e.at, by: e.by, note: e.reason, from: e.from, to: e.to })),
+      });
+    }
+    return out;
+  }
+
+  private static tier(t: string): Tier {
+    const r = TierSchema.safeParse(t);
+    if (!r.success)
+      throw new RolloutError("unknown_tier", 404, `unknown tier "${t}"; expected one of ${TIERS.join(", ")}`);
+    return r.data;
+  }
+
+  /**
+   * Moves a tier one mode up: a human decision, recorded with who and why. Refused while a gate fails,
+   * unless forced (the failing gates are then written into the record).
+   */
+  async promote(tierName: string, by: string, note: string, force = false): Promise<TierStatus> {
+    const tier = Rollout.tier(tierName);
+    const [st] = await this.status(tier);
+    if (!st) throw new RolloutError("unknown_tier", 404, `unknown tier "${tierName}"`);
+    if (st.nextMode === null) {
+      const why =
+        tier === "admin" && st.mode === "advisory"
+          ? "admin actions are never enforced without a human"
+          : `${tier} is already in ${st.mode}`;
+      throw new RolloutError("no_next_mode", 409, `cannot promote ${tier}: ${why}`);
+    }
+    const failing = st.gates.filter((g) => !g.passed);
+    if (failing.length > 0 && !force) {
+      throw new RolloutError(
+        "gates_not_passed",
+        409,
+        `cannot promote ${tier} from ${st.mode} to ${st.nextMode}: ${failing.map((g) => `${g.name} (${g.detail})`).join("; ")}`,
+      );
+    }
+    const reason =
+      failing.length > 0 ? `${note} [forced past: ${failing.map((g) => g.name).join(", ")}]` : note;
+    await this.opts.store.appendRolloutEvent({
+      at: this.iso(),
+      tier,
+      kind: "promote",
+      from: st.mode,
+      to: st.nextMode,
+      by,
+      reason,
+    });
+    this.metrics.promotions.inc({ tier });
+    this.opts.log?.info({ tier, from: st.mode, to: st.nextMode, by, note: reason }, "rollout: tier promoted");
+    const [after] = await this.status(tier);
+    return after!;
+  }
+
+  /** Moves a tier down (to shadow unless `to` says otherwise), by a human or the monitor. */
+  async rollback(
+    tierName: string,
+    reason: string,
+    opts: { by?: string; to?: Mode; trigger?: string } = {},
+  ): Promise<TierStatus> {
+    const tier = Rollout.tier(tierName);
+    await this.refresh();
+    const from = this.resolveMode(tier);
+    const to = opts.to ?? "shadow";
+    if (modeRank(to) >= modeRank(from)) {
+      throw new RolloutError("invalid_rollback", 409, `cannot roll ${tier} back to ${to}: it is in ${from}`);
+    }
+    const trigger = opts.trigger ?? "manual";
+    await this.opts.store.appendRolloutEvent({
+      at: this.iso(),
+      tier,
+      kind: "rollback",
+      from,
+      to,
+      by: opts.by ?? "operator",
+      reason,
+      trigger,
+    });
+    this.metrics.rollbacks.inc({ tier, trigger });
+    this.opts.log?.warn({ tier, from, to, reason, trigger }, "rollout: tier rolled back");
+    const [after] = await this.status(tier);
+    return after!;
+  }
+
+  /**
+   * The automatic rollback checks, per tier above shadow: error rate, p95 latency, distribution shift
+   * against the baseline window before the tier's current mode began, and wrong allows on high-risk
+   * actions found by review. Returns the rollbacks made.
+   */
+  async check(): Promise<RollbackEntry[]> {
+    const cfg = this.config.rollback;
+    if (!cfg.enabled) return [];
+    await this.refresh();
+    const done: RollbackEntry[] = [];
+    for (const tier of TIERS) {
+      const mode = this.resolveMode(tier);
+      if (mode === "shadow") continue;
+      const fired = await this.firstTrigger(tier);
+      if (!fired) continue;
+      await this.rollback(tier, fired.reason, { by: "monitor", trigger: fired.trigger });
+      done.push({
+        at: this.iso(),
+        reason: fired.reason,
+        from: mode,
+        to: "shadow",
+        by: "monitor",
+        trigger: fired.trigger,
+      });
+    }
+    return done;
+  }
+
+  private async firstTrigger(tier: Tier): Promise<{ trigger: string; reason: string } | undefined> {
+    const cfg = this.config.rollback;
+    const since = this.sinceOf(tier);
+    const sinceMs = since ? Date.parse(since) : 0;
+    const recentStart = new Date(Math.max(sinceMs, this.now() - cfg.window)).toISOString();
+    const recent = computeMeasures(await this.records(tier, recentStart));
+    if (recent.decisions >= cfg.minSample) {
+      if (recent.errorRate !== null && recent.errorRate > cfg.maxErrorRate) {
+        return {
+          trigger: "error_rate",
+          reason: `error rate ${(recent.errorRate * 100).toFixed(1)}% over ${recent.decisions} decisions exceeds ${(cfg.maxErrorRate * 100).toFixed(1)}%`,
+        };
+      }
+      if (recent.latencyMs.p95 > cfg.latencyBudgetMs) {
+        return {
+          trigger: "latency_p95",
+          reason: `p95 latency ${recent.latencyMs.p95} ms exceeds the ${cfg.latencyBudgetMs} ms budget`,
+        };
+      }
+      if (since) {
+        const baseStart = new Date(sinceMs - cfg.baselineWindow).toISOString();
+        const baseline = computeMeasures(await this.records(tier, baseStart, since));
+        if (baseline.decisions >= cfg.minSample) {
+          const shift = distributionShift(baseline.distribution, recent.distribution);
+          if (shift > cfg.maxDistributionShift) {
+            return {
+              trigger: "distribution_shift",
+              reason: `decision distribution shifted ${(shift * 100).toFixed(1)}% from its baseline (limit ${(cfg.maxDistributionShift * 100).toFixed(0)}%)`,
+            };
+          }
+        }
+      }
+    }
+    const reviewed = await this.opts.store.query({
+      tier,
+      reviewed: true,
+      since: new Date(this.now() - this.config.gates.window).toISOString(),
+      limit: MAX_RECORDS,
+    });
+    const wrong = reviewed.find(
+      (r) => isWrongAllowHighRisk(r) && Date.parse(r.review!.reviewedAt) >= sinceMs,
+    );
+    if (wrong) return { trigger: "wrong_allow_high_risk", reason: wrongAllowReason(wrong) };
+    return undefined;
+  }
+
+  /**
+   * Called after a review is recorded: a wrong allow on a high-risk action rolls its tier back to shadow
+   * at once, without waiting for the periodic check.
+   */
+  async onReview(record: DecisionRecord): Promise<RollbackEntry | undefined> {
+    if (!this.config.rollback.enabled || !isWrongAllowHighRisk(record)) return undefined;
+    await this.refresh();
+    const from = this.resolveMode(record.tier);
+    if (from === "shadow") return undefined;
+    const reason = wrongAllowReason(record);
+    await this.rollback(record.tier, reason, { by: "monitor", trigger: "wrong_allow_high_risk" });
+    return { at: this.iso(), reason, from, to: "shadow", by: "monitor", trigger: "wrong_allow_high_risk" };
+  }
+
+  /** Periodic refresh and automatic rollback checks in a running service. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.refresh()
+        .then(() => this.check())
+        .catch((err: unknown) => this.opts.log?.warn({ err: String(err) }, "rollout: check failed"));
+    }, this.config.rollback.interval);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function wrongAllowReason(r: DecisionRecord): string {
+  const who = r.review ? `${r.review.reviewer} reviewed ${r.decisionId}` : r.decisionId;
+  return `wrong allow on a ${r.decision.riskLevel}-risk action: ${who}, advice allow, final ${r.review?.finalDecision}`;
+}
+
+export type { RolloutEvent };

@@ -1,0 +1,8 @@
+// Modes, tiers, measures, gates and rollback: the rollout plan as software (docs/rollout.md).
+export * from "./config.js";
+export * from "./controller.js";
+export * from "./duration.js";
+export * from "./errors.js";
+export * from "./gates.js";
+export * from "./measures.js";
+export * from "./metrics.js";
