@@ -48,8 +48,14 @@ function securityHeaders(res: { setHeader: (name: string, value: string) => unkn
  * The review console at /ui/ (issue 6) and uPlot at /ui/vendor/uplot/, both from disk, both public:
  * the data routes behind them carry their own auth, and the console asks for the token itself.
  */
-export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions = {}): Promise<void> {
-  const root = opts.uiDir ?? join(packageRoot, "ui");
+export function uiRoutesFor(opts: UiRouteOptions = {}): (app: FastifyInstance) => Promise<void> {
+  return (app) => registerUi(app, opts.uiDir ?? join(packageRoot, "ui"));
+}
+
+/** The console from the package's ui/ folder; fits buildApp's `plugins` list and can be awaited directly. */
+export const uiRoutes: (app: FastifyInstance) => Promise<void> = uiRoutesFor();
+
+async function registerUi(app: FastifyInstance, root: string): Promise<void> {
   const built = existsSync(join(root, "dist", "main.js"));
 
   // "/ui" -> "/ui/": the page's relative URLs (./dist/main.js, ../v1/...) resolve against the slash.
@@ -74,6 +80,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions = {}):
     root: uplotDir(),
     prefix: "/ui/vendor/uplot/",
     decorateReply: false,
+    cacheControl: false,
     index: false,
     allowedPath: (pathName) => UPLOT_FILE.test(pathName),
     setHeaders: securityHeaders,
@@ -82,6 +89,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRouteOptions = {}):
     root,
     prefix: "/ui/",
     decorateReply: false,
+    cacheControl: false,
     index: "index.html",
     wildcard: true,
     allowedPath: (pathName) => CONSOLE_FILE.test(pathName),
