@@ -4,4 +4,5 @@ import { fileURLToPath } from "node:url";
 export const packageRoot = fileURLToPath(new URL("../", import.meta.url));
 
 /** Data shipped with the package: default policy, prompt variants, scenario suites. */
-export const dataPath = (...parts: string[]): string => [packageRoot.replace(/\/$/, ""), "data", ...parts].join("/");
+export const dataPath = (...parts: string[]): string =>
+  [packageRoot.replace(/\/$/, ""), "data", ...parts].join("/");

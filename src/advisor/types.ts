@@ -1,3 +1,4 @@
+import type { EngineVerdict } from "../engine/types.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { LoadedPolicy } from "../policy/load.js";
 import type { Decision, Versions } from "../schemas/decision.js";
@@ -29,5 +30,7 @@ export interface Advisor {
   /** Validates (throws InvalidRequestError) then decides. */
   advise(input: unknown, opts?: AdviseOptions): Promise<Decision>;
   adviseParsed(req: ParsedRequest, opts?: AdviseOptions): Promise<Decision>;
+  /** The rules engine's verdict alone (pure, microseconds): facts for caching, routing and tiers. */
+  verdict(req: ParsedRequest): EngineVerdict;
   close(): Promise<void>;
 }

@@ -27,7 +27,9 @@ export function reportError(err: unknown): number {
 }
 
 /** Wraps a command action so every failure ends in a clear message and the right exit status. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void> | void,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);

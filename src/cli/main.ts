@@ -5,7 +5,9 @@ import { reportError } from "./errors.js";
 
 const program = new Command()
   .name("policy-advisor")
-  .description("Decide whether an actor may perform an action: allow, deny or require_attestation, with reasoning.")
+  .description(
+    "Decide whether an actor may perform an action: allow, deny or require_attestation, with reasoning.",
+  )
   .showHelpAfterError()
   .exitOverride();
 

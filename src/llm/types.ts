@@ -35,8 +35,6 @@ export interface LlmBackend {
   readonly promptVersion: string;
   /** How many requests it can run at once (context sequences, or server concurrency). */
   readonly parallelism: number;
-  /** State of a circuit breaker in front of the model, when the backend has one (reported by /ready). */
-  circuitState?(): "closed" | "open" | "half_open";
   advise(req: LlmAdviceRequest): Promise<LlmAdviceResult>;
   close(): Promise<void>;
 }

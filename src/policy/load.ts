@@ -27,7 +27,9 @@ export function parsePolicy(text: string, source: string): LoadedPolicy {
   try {
     raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new PolicyError(`policy ${source} is not valid ${source.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`);
+    throw new PolicyError(
+      `policy ${source} is not valid ${source.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
   }
   const r = PolicyDocumentSchema.safeParse(raw);
   if (!r.success) {
@@ -36,7 +38,8 @@ export function parsePolicy(text: string, source: string): LoadedPolicy {
   }
   const doc = r.data;
   for (const [actor, role] of Object.entries(doc.actors)) {
-    if (!(role in doc.roles)) throw new PolicyError(`policy ${source} is invalid:\n  actors.${actor}: unknown role "${role}"`);
+    if (!(role in doc.roles))
+      throw new PolicyError(`policy ${source} is invalid:\n  actors.${actor}: unknown role "${role}"`);
   }
   return { doc, revision: contentHash(doc), source };
 }
@@ -46,7 +49,9 @@ export function loadPolicy(path: string = DEFAULT_POLICY_PATH): LoadedPolicy {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new PolicyError(`cannot read policy ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new PolicyError(
+      `cannot read policy ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return parsePolicy(text, path);
 }

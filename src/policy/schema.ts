@@ -43,9 +43,16 @@ export const ActionClassDefSchema = z.strictObject({
 export const ResourceRiskSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "expected a snake_case id" }),
   description: z.string(),
+  /** How the reasoning names such a resource, e.g. "a public resource", "a production environment". */
+  label: z.string().optional(),
   patterns: z.array(pattern).min(1),
   /** Risk of each action class on this resource. */
-  risk: z.strictObject({ read: RiskLevelSchema, write: RiskLevelSchema, deploy: RiskLevelSchema, admin: RiskLevelSchema }),
+  risk: z.strictObject({
+    read: RiskLevelSchema,
+    write: RiskLevelSchema,
+    deploy: RiskLevelSchema,
+    admin: RiskLevelSchema,
+  }),
   /** Production-like: changes here are high-impact and deploys here are production deploys. */
   production: z.boolean().default(false),
   /** Critical infrastructure (audit, authentication, access control, secrets). */

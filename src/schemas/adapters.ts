@@ -67,7 +67,10 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
-export function situationToR6(situation: Situation, now: () => string = () => new Date().toISOString()): R6Request {
+export function situationToR6(
+  situation: Situation,
+  now: () => string = () => new Date().toISOString(),
+): R6Request {
   const src = clone(situation) as Json;
   const out: Json = { action: {}, context: {} };
   const synthesized: string[] = [];

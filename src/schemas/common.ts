@@ -1,9 +1,12 @@
 import { z } from "zod";
 
 /** A trust or coherence score: every score in the contracts lives in 0..1. */
-export const unitScore = z.number({ error: "expected a number between 0 and 1" }).min(0, {
-  error: "expected a number between 0 and 1",
-}).max(1, { error: "expected a number between 0 and 1" });
+export const unitScore = z
+  .number({ error: "expected a number between 0 and 1" })
+  .min(0, {
+    error: "expected a number between 0 and 1",
+  })
+  .max(1, { error: "expected a number between 0 and 1" });
 
 /** T3 trust tensor (competence, reliability, integrity). Extra dimensions are kept. */
 export const T3Schema = z.looseObject({
@@ -17,9 +20,10 @@ export const isoTimestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)
   error: "expected an ISO 8601 date-time",
 });
 
-export const nonEmpty = (what: string) => z.string({ error: `expected ${what} (a string)` }).min(1, {
-  error: `expected ${what}, got an empty string`,
-});
+export const nonEmpty = (what: string) =>
+  z.string({ error: `expected ${what} (a string)` }).min(1, {
+    error: `expected ${what}, got an empty string`,
+  });
 
 export const RiskLevelSchema = z.enum(["low", "medium", "high", "critical"]);
 export type RiskLevel = z.infer<typeof RiskLevelSchema>;

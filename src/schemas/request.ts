@@ -18,14 +18,17 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /** Which shape a body claims to be, from the fields only one of them has. */
 export function detectShape(input: Record<string, unknown>): RequestShape | undefined {
   if ("action_type" in input || "t3_tensor" in input || "actor_role" in input) return "situation";
-  if ("requestId" in input || "trustState" in input || "actorId" in input || isObject(input.action)) return "r6";
+  if ("requestId" in input || "trustState" in input || "actorId" in input || isObject(input.action))
+    return "r6";
   return undefined;
 }
 
 /** Validates a situation or an R6Request; throws InvalidRequestError naming each bad field. */
 export function parseRequest(input: unknown): ParsedRequest {
   if (!isObject(input)) {
-    throw new InvalidRequestError([{ path: "", message: "expected a JSON object (a situation or an R6Request)" }]);
+    throw new InvalidRequestError([
+      { path: "", message: "expected a JSON object (a situation or an R6Request)" },
+    ]);
   }
   const shape = detectShape(input);
   if (shape === undefined) {

@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { createEngine } from "../engine/index.js";
+import type { EngineVerdict } from "../engine/types.js";
+import { loadPolicy } from "../policy/load.js";
+import type { Decision, Versions } from "../schemas/decision.js";
+import { type ParsedRequest, parseRequest } from "../schemas/request.js";
+import type { AdviseOptions, Advisor, AdvisorOptions, EngineKind } from "./types.js";
+
+/** Turns an engine verdict into the decision JSON of the contract. */
+export function verdictToDecision(
+  verdict: EngineVerdict,
+  versions: Versions,
+  startedAt: number,
+  decisionId: string = randomUUID(),
+): Decision {
+  return {
+    decisionId,
+    decision: verdict.decision,
+    classification: verdict.classification,
+    riskLevel: verdict.riskLevel,
+    reasoning: verdict.reasoning,
+    policyReferences: verdict.policyReferences,
+    signals: verdict.signals,
+    source: "engine",
+    versions,
+    latencyMs: Number((performance.now() - startedAt).toFixed(3)),
+    tier: verdict.tier,
+  };
+}
+
+/**
+ * The in-process advisor. Engine "rules" decides with the policy alone; "llm" and "hybrid" need an LLM
+ * backend (see src/advisor/hybrid.ts) and never loosen what the rules forbid.
+ */
+export function createAdvisor(opts: AdvisorOptions = {}): Advisor {
+  const policy = opts.policy ?? loadPolicy();
+  const engine = createEngine(policy);
+  const kind: EngineKind = opts.engine ?? "rules";
+  if (kind !== "rules" && !opts.llm) {
+    throw new Error(`engine "${kind}" needs a model: pass --model FILE or --llm-url URL`);
+  }
+  const versions = (): Versions => ({
+    policy: policy.revision,
+    prompt: kind === "rules" ? null : (opts.llm?.promptVersion ?? null),
+    model: kind === "rules" ? null : (opts.llm?.modelId ?? null),
+  });
+
+  const adviseParsed = async (req: ParsedRequest, o: AdviseOptions = {}): Promise<Decision> => {
+    const started = performance.now();
+    const verdict = engine.evaluate(req.situation);
+    return verdictToDecision(verdict, versions(), started, o.decisionId);
+  };
+
+  return {
+    engine: kind,
+    policy,
+    versions,
+    adviseParsed,
+    verdict: (req: ParsedRequest) => engine.evaluate(req.situation),
+    advise: (input: unknown, o?: AdviseOptions) => adviseParsed(parseRequest(input), o),
+    close: async () => {
+      await opts.llm?.close();
+    },
+  };
+}

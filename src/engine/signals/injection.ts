@@ -1,0 +1,45 @@
+import type { Detector, Finding } from "./types.js";
+
+/** Text addressed to the decider instead of describing the situation. */
+const INSTRUCTION =
+  /\b(ignore|disregard|forget|override|bypass|skip)\b[^.;]{0,30}\b(previous|prior|above|earlier|all|any|the|your|these)?\s*(instructions?|rules?|polic(y|ies)|guidelines?|prompt|checks?|restrictions?|review|attestation|verification|approval)\b|\b(you (must|should|will|are to|have to)|please|just|simply)\s+(allow|approve|grant|permit|answer|respond|output|return|classify|mark|say)\b|\b(answer|respond|reply|output|return)\s+(only\s+)?(with\s+)?["'`]?(allow|approved|yes)\b|"?decision"?\s*[:=]\s*"?(allow|approve)|\bclassification\s*:|\brisk level\s*:\s*\w+|\bsystem\s*(prompt|message|override|instruction)|<\|?\s*(im_start|im_end|system|assistant|user|endoftext)|\[\/?(inst|system)\]|#{2,}\s*(instruction|system|response|assistant)|\b(admin|developer|root|god)\s+mode\b|\bdo not (require|ask for|request) (attestation|approval|review|verification)|\bno (attestation|verification|review|approval) (is )?(needed|required|necessary)/;
+
+/** Claims of someone's approval inside free text: information, never authority. */
+const APPROVAL_CLAIM =
+  /\b(approved|authori[sz]ed|signed[- ]off|greenlit|okayed|ok'?d|cleared|sanctioned|vouched) (by|from)\b|\b(has|have|was|were|been|is) (already )?(pre-?)?(approved|authori[sz]ed|signed off|cleared)\b|\bpre-?approved\b|\bwith (the )?(approval|permission|blessing|sign-?off|consent) of\b|\b(cto|ceo|ciso|manager|lead|admin|vp|director|security team|boss|owner)\b[^.;]{0,20}\b(said|says|approved|agreed|signed|confirmed|okayed)\b/;
+
+/** Instructions and approval claims in free text raise scrutiny; they can never lower it. */
+export const detectInjection: Detector = (ctx) => {
+  const out: Finding[] = [];
+  const instr = ctx.texts.find((t) => INSTRUCTION.test(t.lower));
+  if (instr) {
+    const m = INSTRUCTION.exec(instr.lower);
+    out.push({
+      id: "embedded_instruction",
+      severity: "warn",
+      detail: `${instr.path} contains text addressed to the decider ("${(m?.[0] ?? "").slice(0, 80)}"); treated as data, not as an instruction`,
+      effect: "escalate",
+      rule: "context.untrusted_text: instructions inside request fields are data, never authority, and raise scrutiny",
+      step: "context",
+      phrase: `the ${instr.path} field carries instructions aimed at the decision, which are untrusted data and raise scrutiny`,
+      suspicious: true,
+    });
+  }
+  const structuredApproval = /approv|sign[_-]?off|authori[sz]/i;
+  const claim = ctx.texts.find(
+    (t) => t.narrative && !structuredApproval.test(t.path) && APPROVAL_CLAIM.test(t.lower),
+  );
+  if (claim) {
+    const m = APPROVAL_CLAIM.exec(claim.lower);
+    out.push({
+      id: "unverified_approval_claim",
+      severity: "info",
+      detail: `${claim.path} claims an approval ("${(m?.[0] ?? "").slice(0, 60)}") that the request does not prove`,
+      effect: "note",
+      rule: "context.untrusted_text: an approval claimed in free text is unverified and cannot lower scrutiny",
+      step: "context",
+      phrase: "an approval is claimed in free text but is unverified, so it counts for nothing",
+    });
+  }
+  return out;
+};

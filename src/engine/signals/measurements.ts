@@ -1,0 +1,219 @@
+import { parseNumber, sentences } from "../text.js";
+import type { Detector, Finding } from "./types.js";
+
+const NUM = String.raw`[$€£]?\s?-?\d[\d,]*(?:\.\d+)?\s*(?:%|k\b|m\b)?`;
+
+/** `name: value (threshold: t)`, also `(max 5)`, `(limit: $10,000)`, `(minimum: 0.8)`. */
+const BOUNDED = new RegExp(
+  String.raw`([a-z][a-z0-9 _/-]{1,40}?)\s*[:=]\s*(${NUM})\s*(?:ms|s|x|per \w+)?\s*\(\s*(threshold|limit|max(?:imum)?|min(?:imum)?|baseline|expected|target|cap|allowed|bound|ceiling|floor)\s*[:=]?\s*(?:of\s*)?([<>]=?)?\s*(${NUM})`,
+  "g",
+);
+/** `value (normal range: a-b)` */
+const RANGE = new RegExp(
+  String.raw`([a-z][a-z0-9 _/-]{0,40}?)\s*[:=]?\s*(${NUM})\s*(?:ms|s|x|per \w+)?\s*\(\s*(?:normal|usual|typical|expected|baseline|historical|healthy)?\s*range\s*[:=]?\s*(${NUM})\s*(?:-|–|to)\s*(${NUM})`,
+  "g",
+);
+/** `X% (team average Y%)` */
+const VS_AVERAGE = new RegExp(
+  String.raw`([a-z][a-z0-9 _/-]{0,40}?)\s*[:=]?\s*(${NUM})\s*\(\s*(?:vs\.?\s*|versus\s*|compared to\s*)?(?:the\s+)?(?:team|org|organi[sz]ation|peer|group|fleet|company|cohort|historical)?\s*(?:average|avg|mean|median|baseline|norm|typical)\s*(?:is|of|:|=)?\s*(${NUM})`,
+  "g",
+);
+/** `N of M monitors (are) failing` */
+const N_OF_M =
+  /\b(\d+)\s*(?:of|out of|\/)\s*(\d+)\s+((?:[a-z-]+\s+){0,2}?)(monitors?|checks?|alerts?|probes?|health ?checks?|tests?|nodes?|replicas?|hosts?|instances?|servers?|witness(?:es)?|reviewers?|approvers?|signals?|detectors?|sensors?|regions?|services?)\b([^.;]{0,40})/g;
+const BAD_STATE =
+  /\b(fail\w*|alert\w*|firing|red|down|unhealthy|breach\w*|flag\w*|degraded|critical|anomal\w*|erroring|timing out|unreachable|triggered)\b/;
+const GOOD_STATE = /\b(pass\w*|green|healthy|ok|up|clear|nominal|normal|succeed\w*|agree\w*|approv\w*)\b/;
+/** An aggregate against a limit: "total 48,500 ... limit 50,000", "cumulative ... of the daily limit". */
+const AGGREGATE = new RegExp(
+  String.raw`\b(total|cumulative|aggregate|combined|sum|daily|weekly|monthly|so far|running)\b[^.;()]{0,50}?(${NUM})[^.;]{0,50}?\b(limit|cap|ceiling|budget|quota|maximum|allowance|threshold)\b\s*(?:of|is|:|=|at)?\s*(${NUM})`,
+  "g",
+);
+const CORRELATION =
+  /\bcorrelat\w*\s*(?:score|coefficient|index)?\b[^.;\d]{0,40}?(-?0?\.\d+|1(?:\.0+)?|\d{1,3}\s*%)/g;
+const DIVERSITY = /\bwitness(?:es)?\s*diversity\b[^.;\d]{0,30}?(0?\.\d+|1(?:\.0+)?|\d{1,3}\s*%)/g;
+
+/** Names where a higher value is better: falling below the bound is the breach. */
+const HIGHER_IS_BETTER =
+  /(coverage|score|trust|coherence|uptime|availability|success|diversity|confidence|health|quality|pass|approval|integrity|competence|reliability|accuracy|satisfaction|rating|reputation|stake|balance|throughput|capacity|headroom)/;
+
+const norm = (n: number, raw: string) => (raw.includes("%") ? n / 100 : n);
+
+function num(raw: string): number | undefined {
+  const n = parseNumber(raw.trim());
+  return n === undefined ? undefined : norm(n, raw);
+}
+
+function finding(id: string, detail: string, phrase: string, extra: Partial<Finding> = {}): Finding {
+  return {
+    id,
+    severity: "warn",
+    detail,
+    effect: "escalate",
+    rule: "context.measurements: a measurement stated in the request is compared with its own stated bound",
+    step: "context",
+    phrase,
+    ...extra,
+  };
+}
+
+/**
+ * Generic measurements written in free text, each compared with the bound stated beside it.
+ * Works on any wording of the same shapes, so unseen suites with other names and numbers are read too.
+ */
+export const detectMeasurements: Detector = (ctx) => {
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  const push = (f: Finding, key: string) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(f);
+  };
+  for (const t of ctx.texts) {
+    for (const sentence of sentences(t.lower)) {
+      const consumed: Array<[number, number]> = [];
+      const free = (i: number) => !consumed.some(([a, b]) => i >= a && i < b);
+
+      for (const m of sentence.matchAll(BOUNDED)) {
+        const name = m[1]!.trim();
+        const value = num(m[2]!);
+        const bound = num(m[5]!);
+        if (value === undefined || bound === undefined) continue;
+        consumed.push([m.index!, m.index! + m[0].length]);
+        const kind = m[3]!;
+        const op = m[4];
+        let lowerIsBad: boolean;
+        if (/^min/.test(kind) || kind === "floor" || op?.startsWith(">")) lowerIsBad = true;
+        else if (/^(max|limit|cap|ceiling|allowed)/.test(kind) || op?.startsWith("<")) lowerIsBad = false;
+        else lowerIsBad = HIGHER_IS_BETTER.test(name);
+        const breach = lowerIsBad ? value < bound : value > bound;
+        const near =
+          !lowerIsBad && !breach && /(limit|cap|ceiling|max)/.test(kind) && bound > 0 && value >= 0.9 * bound;
+        const reliability = /(correlat|diversity|witness)/.test(name);
+        if (breach || near) {
+          push(
+            finding(
+              reliability ? "unreliable_trust" : "measurement_out_of_bounds",
+              `${name} ${m[2]!.trim()} ${breach ? (lowerIsBad ? "is below" : "exceeds") : "is just under"} its ${kind} ${m[5]!.trim()}`,
+              `${name} ${m[2]!.trim()} ${breach ? (lowerIsBad ? "is below" : "exceeds") : "sits just under"} the stated ${kind} of ${m[5]!.trim()}`,
+              reliability ? { unreliableTrust: true, suspicious: true } : { suspicious: breach },
+            ),
+            `b:${name}`,
+          );
+        }
+      }
+      for (const m of sentence.matchAll(RANGE)) {
+        if (!free(m.index!)) continue;
+        const value = num(m[2]!);
+        const lo = num(m[3]!);
+        const hi = num(m[4]!);
+        if (value === undefined || lo === undefined || hi === undefined) continue;
+        consumed.push([m.index!, m.index! + m[0].length]);
+        if (value < Math.min(lo, hi) || value > Math.max(lo, hi)) {
+          const name = m[1]!.trim() || "value";
+          push(
+            finding(
+              "measurement_out_of_bounds",
+              `${name} ${m[2]!.trim()} is outside its normal range ${m[3]!.trim()}-${m[4]!.trim()}`,
+              `${name} ${m[2]!.trim()} falls outside its normal range of ${m[3]!.trim()}-${m[4]!.trim()}, an anomaly`,
+              { suspicious: true },
+            ),
+            `r:${name}`,
+          );
+        }
+      }
+      for (const m of sentence.matchAll(VS_AVERAGE)) {
+        if (!free(m.index!)) continue;
+        const value = num(m[2]!);
+        const avg = num(m[3]!);
+        if (value === undefined || avg === undefined) continue;
+        consumed.push([m.index!, m.index! + m[0].length]);
+        const pct = m[2]!.includes("%") || m[3]!.includes("%");
+        const diff = Math.abs(value - avg);
+        const ratio = avg === 0 ? Number.POSITIVE_INFINITY : value / avg;
+        if (ratio >= 2 || ratio <= 0.5 || (pct && diff >= 0.25)) {
+          const name = m[1]!.trim() || "value";
+          push(
+            finding(
+              "deviation_from_peers",
+              `${name} ${m[2]!.trim()} vs average ${m[3]!.trim()}`,
+              `${name} of ${m[2]!.trim()} deviates sharply from the average of ${m[3]!.trim()}, an unusual pattern`,
+              { suspicious: true },
+            ),
+            `a:${name}`,
+          );
+        }
+      }
+      for (const m of sentence.matchAll(N_OF_M)) {
+        const n = Number(m[1]);
+        const total = Number(m[2]);
+        const around = `${m[3] ?? ""} ${m[5] ?? ""}`;
+        const noun = m[4]!;
+        const bad = BAD_STATE.test(around);
+        const good = !bad && GOOD_STATE.test(around);
+        if ((bad && n > 0) || (good && n < total)) {
+          const witnesses = /witness|reviewer|approver/.test(noun);
+          push(
+            finding(
+              witnesses ? "unreliable_trust" : "monitors_alerting",
+              `${m[0].trim()}`,
+              `${m[0].trim()}: ${bad ? `${n} of ${total} report a problem` : `only ${n} of ${total} are in a good state`}`,
+              witnesses ? { unreliableTrust: true, suspicious: true } : { suspicious: true },
+            ),
+            `n:${noun}`,
+          );
+        }
+      }
+      for (const m of sentence.matchAll(AGGREGATE)) {
+        if (!free(m.index!)) continue;
+        const value = num(m[2]!);
+        const limit = num(m[4]!);
+        if (value === undefined || limit === undefined || limit <= 0) continue;
+        if (value > limit || value >= 0.9 * limit) {
+          push(
+            finding(
+              "aggregate_near_limit",
+              `${m[1]} ${m[2]!.trim()} against a ${m[3]} of ${m[4]!.trim()}`,
+              value > limit
+                ? `the aggregate of ${m[2]!.trim()} exceeds its ${m[3]} of ${m[4]!.trim()}`
+                : `the aggregate of ${m[2]!.trim()} sits just under its ${m[3]} of ${m[4]!.trim()}, a pattern of staying below the limit`,
+              { suspicious: true },
+            ),
+            `g:${m[3]}`,
+          );
+        }
+      }
+      for (const m of sentence.matchAll(CORRELATION)) {
+        if (!free(m.index!)) continue;
+        const v = num(m[1]!);
+        if (v !== undefined && Math.abs(v) >= 0.7) {
+          push(
+            finding(
+              "unreliable_trust",
+              `correlation ${m[1]!.trim()}`,
+              `a correlation score of ${m[1]!.trim()} suggests coordinated, not independent, behaviour`,
+              { unreliableTrust: true, suspicious: true },
+            ),
+            "c",
+          );
+        }
+      }
+      for (const m of sentence.matchAll(DIVERSITY)) {
+        if (!free(m.index!)) continue;
+        const v = num(m[1]!);
+        if (v !== undefined && v < 0.3) {
+          push(
+            finding(
+              "unreliable_trust",
+              `witness diversity ${m[1]!.trim()}`,
+              `witness diversity of ${m[1]!.trim()} is low: the trust rests on a narrow group`,
+              { unreliableTrust: true, suspicious: true },
+            ),
+            "d",
+          );
+        }
+      }
+    }
+  }
+  return out;
+};

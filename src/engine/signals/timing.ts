@@ -1,0 +1,84 @@
+import { hoursInText, localTime, withinWindow, zoneInText } from "../time.js";
+import type { Detector, Finding } from "./types.js";
+
+/** The actor normally works off-hours: then night or weekend activity is no deviation. */
+const OFF_HOURS_NORMAL =
+  /\b(night[- ]?shift|nights?\b.{0,20}\b(usual|normal|regular|typical)|works? (at |the )?nights?|overnight (shift|worker|on-?call)|on[- ]?call (rotation|engineer|this week|tonight)|is on[- ]?call|late[- ]night (work|commits|worker)|(usually|often|regularly|typically|always|mostly) (works?|commits?|deploys?|active|online)[^.;]{0,30}\b(night|late|evening|early morning|weekends?|off[- ]hours)|nocturnal|different time ?zone|works? (weekends|off[- ]hours|irregular hours)|follow[- ]the[- ]sun)\b/;
+
+/** The history says the actor keeps to fixed hours: activity outside them is a deviation. */
+const STRICT_PATTERN =
+  /\b(never|rarely|seldom|has not ever|hasn't ever|not once)\b[^.;]{0,40}\b(outside|after|before|at night|late|weekends?|off[- ]hours|evenings?|early)\b|\b(only|always|strictly|consistently|exclusively)\b[^.;]{0,30}\b(during|within|in|between)\b[^.;]{0,20}\b(business|office|working|work|normal|regular|day(time)?)\b|\b(only|always|strictly|consistently) (works?|commits?|deploys?|active)\b[^.;]{0,30}\d{1,2}(:\d{2})?\s*(am|pm)?\s*(-|to)\s*\d{1,2}|\b(9|nine)[- ]to[- ](5|five) (worker|schedule)\b/;
+
+const WEEKEND_STRICT =
+  /\b(never|rarely|doesn't|does not|not)\b[^.;]{0,30}\bweekends?\b|\b(weekdays?|monday (to|through|-) friday) only\b|\bonly (on )?weekdays\b/;
+
+/** Activity at an unusual hour, judged against the actor's stated history, not against a clock alone. */
+export const detectTiming: Detector = (ctx) => {
+  if (!ctx.instant) return [];
+  const narrative = ctx.texts.filter((t) => t.narrative);
+  const history = narrative
+    .filter((t) => /history|previous|details/.test(t.path))
+    .map((t) => t.lower)
+    .join(" ");
+  const all = ctx.allLower;
+
+  // Whose hours: an explicit statement in the team context, else the policy's team hours.
+  const teamText = narrative.find((t) => t.path.startsWith("team_context") && hoursInText(t.lower))?.lower;
+  const stated = teamText ? hoursInText(teamText) : undefined;
+  const zone = (teamText && zoneInText(teamText)) || zoneInText(all) || ctx.doc.workingHours.timeZone;
+  const window = stated ?? { start: ctx.doc.workingHours.start, end: ctx.doc.workingHours.end };
+  const local = localTime(ctx.instant, zone);
+  const workday = ctx.doc.workingHours.days.includes(local.weekday);
+  const inHours = withinWindow(local.hour, window.start, window.end);
+  if (inHours && workday) return [];
+
+  const when = `${local.label}${workday ? "" : " on a weekend"}`;
+  const hoursLabel = `${fmt(window.start)}-${fmt(window.end)} ${zone}`;
+  const rule = `context.working_hours: activity outside ${hoursLabel} is judged against the actor's stated history`;
+
+  if (OFF_HOURS_NORMAL.test(all)) {
+    return [
+      note(
+        `${when} is outside ${hoursLabel}, but the history says the actor normally works at such times`,
+        rule,
+        "activity at this hour matches the actor's stated pattern",
+      ),
+    ];
+  }
+  const strict = STRICT_PATTERN.test(history || all) || (!workday && WEEKEND_STRICT.test(all));
+  if (strict) {
+    const f: Finding = {
+      id: "off_hours_deviation",
+      severity: "warn",
+      detail: `${when} is outside ${hoursLabel} and deviates from the actor's stated pattern`,
+      effect: "escalate",
+      rule,
+      step: "context",
+      phrase: `unusual timing: ${when} is outside ${hoursLabel}, a pattern deviation from the actor's stated history`,
+      suspicious: true,
+    };
+    return [f];
+  }
+  return [
+    note(
+      `${when} is outside ${hoursLabel}; no stated history to compare with`,
+      rule,
+      `the request comes at ${when}, outside team hours, with no stated history that makes it a deviation`,
+    ),
+  ];
+};
+
+function note(detail: string, rule: string, phrase: string): Finding {
+  return {
+    id: "off_hours_activity",
+    severity: "info",
+    detail,
+    effect: "note",
+    rule,
+    step: "context",
+    phrase,
+  };
+}
+
+const fmt = (h: number) =>
+  `${String(Math.floor(h)).padStart(2, "0")}:${String(Math.round((h % 1) * 60)).padStart(2, "0")}`;

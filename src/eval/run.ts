@@ -1,0 +1,121 @@
+import cliProgress from "cli-progress";
+import type { Advisor } from "../advisor/types.js";
+import type { Decision } from "../schemas/decision.js";
+import { lexicalCoverage } from "./lexical.js";
+import { type CoverageMatcher, type ScenarioResult, scoreScenario } from "./score.js";
+import type { LoadedSuite } from "./suite.js";
+
+export const lexicalMatcher: CoverageMatcher = {
+  name: "lexical",
+  coverage: async (elements, reasoning) => lexicalCoverage(elements, reasoning),
+};
+
+export interface EvalOptions {
+  runs?: number;
+  matcher?: CoverageMatcher;
+  /** Show a progress bar on stderr (only drawn when stderr is a terminal). */
+  progress?: boolean;
+}
+
+export interface DifficultySummary {
+  total: number;
+  passed: number;
+  correct: number;
+  criticalErrors: number;
+  reasoningCoverage: number;
+}
+
+export interface EvalReport {
+  suite: string;
+  engine: string;
+  total: number;
+  passed: number;
+  passRate: number;
+  decisionAccuracy: number;
+  acceptableRate: number;
+  criticalErrors: number;
+  reasoningCoverage: number;
+  runs: number;
+  matcher: string;
+  versions: Decision["versions"];
+  byDifficulty: Record<string, DifficultySummary>;
+  results: ScenarioResult[];
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Runs every scenario `runs` times through the advisor and scores the suite. */
+export async function runSuite(
+  advisor: Advisor,
+  loaded: LoadedSuite,
+  opts: EvalOptions = {},
+): Promise<EvalReport> {
+  const runs = Math.max(1, opts.runs ?? 1);
+  const matcher = opts.matcher ?? lexicalMatcher;
+  const scenarios = loaded.suite.scenarios;
+  const bar =
+    opts.progress && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          {
+            format: "eval {bar} {value}/{total} decisions | {scenario}",
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  bar?.start(scenarios.length * runs, 0, { scenario: "" });
+  const results: ScenarioResult[] = [];
+  try {
+    for (let i = 0; i < scenarios.length; i++) {
+      const sc = scenarios[i]!;
+      const decisions: Decision[] = [];
+      for (let r = 0; r < runs; r++) {
+        decisions.push(await advisor.adviseParsed(loaded.requests[i]!));
+        bar?.increment(1, { scenario: sc.id });
+      }
+      results.push(await scoreScenario(sc, decisions, matcher));
+    }
+  } finally {
+    bar?.stop();
+  }
+  const byDifficulty: Record<string, DifficultySummary> = {};
+  for (const r of results) {
+    byDifficulty[r.difficulty] ??= {
+      total: 0,
+      passed: 0,
+      correct: 0,
+      criticalErrors: 0,
+      reasoningCoverage: 0,
+    };
+    const d = byDifficulty[r.difficulty]!;
+    d.total++;
+    d.passed += r.passed ? 1 : 0;
+    d.correct += r.correct ? 1 : 0;
+    d.criticalErrors += r.criticalError ? 1 : 0;
+    d.reasoningCoverage += r.reasoningCoverage;
+  }
+  for (const d of Object.values(byDifficulty)) d.reasoningCoverage = round(d.reasoningCoverage / d.total);
+  const total = results.length;
+  return {
+    suite: loaded.suite.suite,
+    engine: advisor.engine,
+    total,
+    passed: results.filter((r) => r.passed).length,
+    passRate: round(results.filter((r) => r.passed).length / total),
+    decisionAccuracy: round(results.filter((r) => r.correct).length / total),
+    acceptableRate: round(results.filter((r) => r.correct || r.acceptable).length / total),
+    criticalErrors: results.filter((r) => r.criticalError).length,
+    reasoningCoverage: round(mean(results.map((r) => r.reasoningCoverage))),
+    runs,
+    matcher: matcher.name,
+    versions: advisor.versions(),
+    byDifficulty,
+    results: results.map((r) => ({
+      ...r,
+      reasoningCoverage: round(r.reasoningCoverage),
+      stability: round(r.stability),
+    })),
+  };
+}
