@@ -25,6 +25,8 @@ export interface AppOptions {
   modes: ModeResolver;
   /** The model behind the advisor, for /ready, /v1/runtime and metrics (already metered by the caller). */
   llm?: LlmBackend | null;
+  /** State of the circuit breaker in front of the model, for /ready and /v1/runtime. */
+  circuit?: () => "closed" | "open" | "half_open";
   /** Tokens; when non-empty, every non-public route needs a bearer token. */
   tokens?: TokenSet;
   metrics?: ServerMetrics;
@@ -103,7 +105,9 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     metrics,
     modes: opts.modes,
     llm,
+    circuit: opts.circuit ?? null,
     batchMax: opts.batchMax ?? 100,
+    authEnabled: (opts.tokens?.size ?? 0) > 0,
     shutdown: new AbortController(),
     closing: false,
     ...(opts.reload ? { reload: opts.reload } : {}),

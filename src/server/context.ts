@@ -18,7 +18,11 @@ export interface ServerContext {
   metrics: ServerMetrics;
   modes: ModeResolver;
   llm: LlmBackend | null;
+  /** State of the circuit breaker in front of the model, when there is one. */
+  circuit: (() => "closed" | "open" | "half_open") | null;
   batchMax: number;
+  /** Bearer tokens are required (any token configured). */
+  authEnabled: boolean;
   /** Aborted when shutdown begins: running advisories stop and fail closed. */
   shutdown: AbortController;
   closing: boolean;

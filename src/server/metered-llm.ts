@@ -33,6 +33,5 @@ export function meteredLlm(inner: LlmBackend, metrics: ServerMetrics): LlmBacken
     },
     close: () => inner.close(),
   };
-  if (inner.circuitState) metered.circuitState = () => inner.circuitState?.() ?? "closed";
   return metered;
 }

@@ -92,7 +92,7 @@ export class DecisionCache {
       ...structuredClone(hit),
       decisionId,
       source: "cache",
-      latencyMs: performance.now() - startedAt,
+      latencyMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
     };
   }
 

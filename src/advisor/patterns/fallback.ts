@@ -1,6 +1,9 @@
 import type { EngineVerdict } from "../../engine/types.js";
 import type { Decision, Versions } from "../../schemas/decision.js";
 
+/** Milliseconds to the microsecond, as every decision reports them. */
+export const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 export type FallbackCause = "deadline" | "queue_closed" | "llm_error" | "shutdown";
 
 const WHY: Record<FallbackCause, (detail: string) => string> = {
@@ -30,7 +33,7 @@ export function fallbackDecision(
     signals: verdict.signals,
     source: "fallback",
     versions: opts.versions,
-    latencyMs: opts.latencyMs,
+    latencyMs: round3(opts.latencyMs),
     tier: verdict.tier,
     fallbackCause: opts.cause,
   };
@@ -51,7 +54,7 @@ export function verdictDecision(
     signals: verdict.signals,
     source: "engine",
     versions: opts.versions,
-    latencyMs: opts.latencyMs,
+    latencyMs: round3(opts.latencyMs),
     tier: verdict.tier,
   };
 }

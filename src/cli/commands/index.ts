@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerDecide } from "./decide.js";
 import { registerEval } from "./eval.js";
+import { registerServe } from "./serve.js";
 
 /** Every subcommand registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
   registerDecide(program);
   registerEval(program);
   registerBench(program);
+  registerServe(program);
 }

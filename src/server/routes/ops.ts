@@ -10,7 +10,7 @@ import { ErrorSchema, HealthSchema, ReadySchema, RuntimeSchema } from "../schema
 type CircuitState = "closed" | "open" | "half_open";
 
 function circuitOf(ctx: ServerContext): CircuitState | null {
-  return ctx.llm?.circuitState?.() ?? null;
+  return ctx.circuit ? ctx.circuit() : null;
 }
 
 /** Liveness, readiness, metrics, runtime state, OpenAPI, and policy reload. */

@@ -1,0 +1,195 @@
+import type { Command } from "commander";
+import { ConfigError, ENV_NAMES, resolveServeConfig, type ServeConfig } from "../../server/config.js";
+import { startService } from "../../server/start.js";
+import { action, UsageError } from "../errors.js";
+
+interface OptionSpec {
+  key: keyof ServeConfig;
+  flag: string;
+  help: string;
+}
+
+/** Every serve option: flag, help, and (in the help text) its environment variable and default. */
+const OPTIONS: OptionSpec[] = [
+  {
+    key: "host",
+    flag: "--host <address>",
+    help: "address to bind; anything but loopback requires API tokens (default 127.0.0.1)",
+  },
+  { key: "port", flag: "--port <n>", help: "port to listen on, 0 for any free port (default 8787)" },
+  {
+    key: "db",
+    flag: "--db <file|url>",
+    help: "decision log: a SQLite file or postgres://user@host:port/db (default ./policy-advisor.db)",
+  },
+  {
+    key: "mode",
+    flag: "--mode <mode>",
+    help: "shadow | advisory | enforce for every tier (admin never above advisory); overrides --rollout",
+  },
+  {
+    key: "rollout",
+    flag: "--rollout <file>",
+    help: "rollout file (YAML/JSON): mode per tier, gates, rollback, masking (default: every tier shadow)",
+  },
+  {
+    key: "policy",
+    flag: "--policy <file>",
+    help: "policy file (YAML/JSON) (default: the packaged default policy); reloaded on SIGHUP",
+  },
+  { key: "engine", flag: "--engine <kind>", help: "rules | llm | hybrid (default rules)" },
+  {
+    key: "model",
+    flag: "--model <gguf>",
+    help: "local GGUF model for engine llm/hybrid (in-process llama.cpp)",
+  },
+  { key: "llmUrl", flag: "--llm-url <url>", help: "OpenAI-compatible model server for engine llm/hybrid" },
+  { key: "llmModel", flag: "--llm-model <name>", help: "model name to ask the --llm-url server for" },
+  { key: "prompt", flag: "--prompt <variant>", help: "prompt variant (default: the registry's default)" },
+  { key: "cache", flag: "--cache <on|off>", help: "cache confident decisions (default on)" },
+  {
+    key: "cacheTtl",
+    flag: "--cache-ttl <seconds>",
+    help: "how long a cached decision is served (default 300)",
+  },
+  { key: "cacheSize", flag: "--cache-size <entries>", help: "most cached decisions (default 10000)" },
+  {
+    key: "deadlineMs",
+    flag: "--deadline-ms <ms>",
+    help: "per-request deadline; past it the fail-closed fallback answers (default 10000)",
+  },
+  {
+    key: "queueSize",
+    flag: "--queue-size <n>",
+    help: "advisories that may wait for a slot; beyond, 429 with Retry-After (default 256)",
+  },
+  {
+    key: "concurrency",
+    flag: "--concurrency <n>",
+    help: "advisories run at once (default: the model's parallel sequences, 4 for rules)",
+  },
+  {
+    key: "batchMax",
+    flag: "--batch-max <n>",
+    help: "most requests in one POST /v1/advisory/batch (default 100)",
+  },
+  {
+    key: "bodyLimit",
+    flag: "--body-limit <size>",
+    help: "largest request body, e.g. 65536, 64kb, 1mb; beyond, 413 (default 1mb)",
+  },
+  {
+    key: "tokensFile",
+    flag: "--tokens-file <file>",
+    help: 'API tokens, one "caller|reviewer <token> [name]" a line',
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level <level>",
+    help: "fatal | error | warn | info | debug | trace | silent (default info)",
+  },
+  {
+    key: "jobTtl",
+    flag: "--job-ttl <seconds>",
+    help: "how long a finished async job's result is kept (default 3600)",
+  },
+  {
+    key: "shutdownGraceMs",
+    flag: "--shutdown-grace-ms <ms>",
+    help: "longest a graceful shutdown may take before exit (default 10000)",
+  },
+];
+
+const HELP_FOOTER = `
+Every option can also come from an environment variable (shown in brackets) or from a config file
+(--config FILE, YAML or JSON, keys named as the options in camelCase: port, deadlineMs, ...).
+Precedence: flag > environment > config file > default.
+
+API tokens: POLICY_ADVISOR_TOKEN (caller role) and POLICY_ADVISOR_REVIEWER_TOKEN (reviewer role), or
+--tokens-file. With any token configured, every route except /health, /ready, /openapi.json and /ui
+needs "Authorization: Bearer <token>"; the decision log, review, stats, rollout and reload routes need
+a reviewer token.
+
+Signals: SIGTERM/SIGINT shut down gracefully (stop accepting, fail closed whatever is queued, finish
+what runs, flush the decision log); SIGHUP reloads the policy file.
+`;
+
+export function registerServe(program: Command): void {
+  const cmd = program
+    .command("serve")
+    .description("Run the sidecar HTTP service (POST /v1/advisory and friends)")
+    .option(
+      "--config <file>",
+      "config file (YAML or JSON) with any of the options below [POLICY_ADVISOR_CONFIG]",
+    );
+  for (const o of OPTIONS) cmd.option(o.flag, `${o.help} [${ENV_NAMES[o.key]}]`);
+  cmd.addHelpText("after", HELP_FOOTER);
+  cmd.action(
+    action(async (flags: Record<string, unknown> & { config?: string }) => {
+      const { config: configFile, ...rest } = flags;
+      const file = configFile ?? process.env.POLICY_ADVISOR_CONFIG;
+      let config: ServeConfig;
+      try {
+        config = resolveServeConfig(rest, file ? { configFile: file } : {});
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+      await serve(config);
+    }),
+  );
+}
+
+async function serve(config: ServeConfig): Promise<void> {
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const log = service.app.log;
+  const advisor = service.ctx.service.currentAdvisor;
+  log.info(
+    {
+      url: service.url,
+      engine: advisor.engine,
+      versions: advisor.versions(),
+      db: config.db,
+      auth: service.ctx.authEnabled,
+    },
+    "policy-advisor listening",
+  );
+  process.stderr.write(`policy-advisor listening on ${service.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      log.error({ graceMs: config.shutdownGraceMs }, "shutdown took too long; exiting");
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    force.unref();
+    service.close().then(
+      () => {
+        log.info("stopped");
+        process.exitCode = 0;
+      },
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => {
+    service.reload().then(
+      () => log.info({ versions: service.ctx.service.currentAdvisor.versions() }, "policy reloaded"),
+      (err: unknown) =>
+        log.error({ err: (err as Error).message }, "policy reload failed; keeping the old policy"),
+    );
+  });
+}

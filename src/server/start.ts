@@ -1,0 +1,130 @@
+import { stdTimeFunctions } from "pino";
+import { createAdvisor } from "../advisor/create.js";
+import type { Advisor } from "../advisor/types.js";
+import { CircuitBreakerBackend } from "../llm/circuit.js";
+import { openLlmBackend } from "../llm/factory.js";
+import type { LlmBackend } from "../llm/types.js";
+import { loadPolicy } from "../policy/load.js";
+import { configuredMode, DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
+import { openStore } from "../store/index.js";
+import { type BuiltApp, buildApp } from "./app.js";
+import { loadTokens } from "./auth.js";
+import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
+import { meteredLlm } from "./metered-llm.js";
+import { ServerMetrics } from "./metrics.js";
+import type { ModeResolver } from "./modes.js";
+import { uiRoutes } from "./routes/ui.js";
+
+export interface RunningService extends BuiltApp {
+  url: string;
+  /** Reloads the policy file (SIGHUP); the cache empties when its revision changed. */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything `policy-advisor serve` does before it answers: checks the configuration (tokens required
+ * off loopback), loads the policy and the rollout file, opens the decision log and the model, builds the
+ * app and listens. Fails with a message naming the bad setting; nothing is left open on failure.
+ */
+export async function startService(
+  config: ServeConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService> {
+  const tokens = loadTokens({ ...(config.tokensFile ? { file: config.tokensFile } : {}), env });
+  if (!isLoopback(config.host) && tokens.size === 0) {
+    throw new ConfigError(
+      `--host ${config.host} exposes the service beyond this machine: give API tokens with --tokens-file FILE ` +
+        "or POLICY_ADVISOR_TOKEN / POLICY_ADVISOR_REVIEWER_TOKEN",
+    );
+  }
+  if (config.engine !== "rules" && !config.model && !config.llmUrl) {
+    throw new ConfigError(`--engine ${config.engine} needs a model: --model FILE (GGUF) or --llm-url URL`);
+  }
+  const policy = loadPolicy(config.policy);
+  const rollout = config.rollout ? loadRolloutConfig(config.rollout) : DEFAULT_ROLLOUT;
+  const modes: ModeResolver = { modeFor: (tier) => configuredMode(rollout, tier, config.mode) };
+  const metrics = new ServerMetrics();
+
+  const store = await openStore(config.db, { mask: rollout.mask });
+  let llm: LlmBackend | null = null;
+  let circuit: CircuitBreakerBackend | null = null;
+  try {
+    if (config.engine !== "rules") {
+      const started = performance.now();
+      const backend = await openLlmBackend({
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.llmUrl ? { llmUrl: config.llmUrl } : {}),
+        ...(config.llmModel ? { llmModel: config.llmModel } : {}),
+        ...(config.prompt ? { prompt: config.prompt } : {}),
+      });
+      metrics.modelLoad.set((performance.now() - started) / 1000);
+      circuit = new CircuitBreakerBackend(backend);
+      llm = meteredLlm(circuit, metrics);
+    } else {
+      metrics.modelLoad.set(0);
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const makeAdvisor = (p = policy): Advisor =>
+    createAdvisor({ policy: p, engine: config.engine, ...(llm ? { llm } : {}) });
+  const reloadAdvisor = async (): Promise<Advisor> => makeAdvisor(loadPolicy(config.policy));
+
+  let built: BuiltApp;
+  try {
+    built = await buildApp({
+      advisor: makeAdvisor(),
+      store,
+      modes,
+      llm,
+      ...(circuit ? { circuit: () => (circuit as CircuitBreakerBackend).state } : {}),
+      tokens,
+      metrics,
+      cache: { enabled: config.cache, ttlSeconds: config.cacheTtl, size: config.cacheSize },
+      deadlineMs: config.deadlineMs,
+      queueSize: config.queueSize,
+      ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+      batchMax: config.batchMax,
+      bodyLimit: config.bodyLimit,
+      jobTtlSeconds: config.jobTtl,
+      logger: {
+        level: config.logLevel,
+        base: { service: "policy-advisor" },
+        timestamp: stdTimeFunctions.isoTime,
+      },
+      reload: reloadAdvisor,
+      plugins: [async (app) => uiRoutes(app)],
+    });
+  } catch (err) {
+    await store.close();
+    await llm?.close();
+    throw err;
+  }
+  const { app, ctx } = built;
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE")
+      throw new ConfigError(`--port ${config.port}: already in use on ${config.host}`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND")
+      throw new ConfigError(`--host ${config.host}: not an address of this machine`);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return {
+    ...built,
+    url: `http://${host}:${port}`,
+    reload: async () => {
+      ctx.service.replaceAdvisor(await reloadAdvisor());
+    },
+    close: async () => {
+      await app.close();
+    },
+  };
+}
