@@ -6,3 +6,5 @@ export * from "./errors.js";
 export * from "./gates.js";
 export * from "./measures.js";
 export * from "./metrics.js";
+export * from "./schemas.js";
+export * from "./stats.js";
