@@ -5,6 +5,7 @@ import type { EngineVerdict } from "../engine/types.js";
 import { loadPolicy } from "../policy/load.js";
 import type { Decision, Versions } from "../schemas/decision.js";
 import { type ParsedRequest, parseRequest } from "../schemas/request.js";
+import { decideWithLlm, decisionFromCore } from "./hybrid.js";
 import type { AdviseOptions, Advisor, AdvisorOptions, EngineKind } from "./types.js";
 
 /** Turns an engine verdict into the decision JSON of the contract. */
@@ -49,7 +50,17 @@ export function createAdvisor(opts: AdvisorOptions = {}): Advisor {
   const adviseParsed = async (req: ParsedRequest, o: AdviseOptions = {}): Promise<Decision> => {
     const started = performance.now();
     const verdict = engine.evaluate(req.situation);
-    return verdictToDecision(verdict, versions(), started, o.decisionId);
+    if (kind === "rules" || !opts.llm) return verdictToDecision(verdict, versions(), started, o.decisionId);
+    // llm / hybrid: routing, guard rails and fail-closed fallback live in hybrid.ts.
+    const { core } = await decideWithLlm({
+      engine: kind,
+      llm: opts.llm,
+      situation: req.situation,
+      verdict,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.deadlineMs !== undefined ? { deadlineMs: o.deadlineMs } : {}),
+    });
+    return decisionFromCore(core, versions(), started, o.decisionId);
   };
 
   return {

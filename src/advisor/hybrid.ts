@@ -1,0 +1,236 @@
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { EngineVerdict } from "../engine/types.js";
+import { AdviceParseError } from "../llm/parse/result.js";
+import type { LlmBackend } from "../llm/types.js";
+import type { DecisionValue, RiskLevel } from "../schemas/common.js";
+import type { Advice, Decision, Versions } from "../schemas/decision.js";
+import type { Situation } from "../schemas/situation.js";
+
+/**
+ * Combining the rules engine with the LLM policy interpreter.
+ *
+ * - Engine "hybrid": the rules decide clear cases; a request whose verdict needs nuance (signals, borderline
+ *   trust) and is not a hard deny goes to the LLM.
+ * - Engine "llm": every request goes to the LLM, except hard denies, which no advice could change.
+ *
+ * Guard rails, in both: the LLM never turns a rules deny into anything else, never turns an attestation into
+ * allow on a high or critical risk or a critical target, and never lowers the risk level below the rules'.
+ * Any failure (parse, timeout, abort, backend error) fails closed: require_attestation, or the rules' deny
+ * when that is stricter, with source "fallback" and the cause; never allow.
+ */
+
+/** The decision without id, versions and latency, which the advisor adds. */
+export type DecisionCore = Omit<Decision, "decisionId" | "versions" | "latencyMs">;
+
+export interface LlmPathRequest {
+  engine: "llm" | "hybrid";
+  llm: LlmBackend;
+  situation: Situation;
+  verdict: EngineVerdict;
+  signal?: AbortSignal;
+  /** Milliseconds the LLM may take before the fail-closed fallback answers. */
+  deadlineMs?: number;
+}
+
+export interface LlmPathResult {
+  core: DecisionCore;
+  /** Whether the LLM was asked (false: the rules decided alone). */
+  askedLlm: boolean;
+  /** The model's raw text when it answered (for the decision log). */
+  raw?: string;
+}
+
+const RISK_ORDER: readonly RiskLevel[] = ["low", "medium", "high", "critical"];
+const STRICTNESS: Record<DecisionValue, number> = { allow: 0, require_attestation: 1, deny: 2 };
+
+export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel =>
+  RISK_ORDER.indexOf(a) >= RISK_ORDER.indexOf(b) ? a : b;
+
+/** Whether the request goes to the LLM under this engine. */
+export function routesToLlm(engine: "llm" | "hybrid", verdict: EngineVerdict): boolean {
+  if (verdict.facts.hardDeny) return false;
+  return engine === "llm" || verdict.facts.needsNuance;
+}
+
+export function engineCore(verdict: EngineVerdict): DecisionCore {
+  return {
+    decision: verdict.decision,
+    classification: verdict.classification,
+    riskLevel: verdict.riskLevel,
+    reasoning: verdict.reasoning,
+    policyReferences: verdict.policyReferences,
+    signals: verdict.signals,
+    source: "engine",
+    tier: verdict.tier,
+  };
+}
+
+/**
+ * Applies the guard rails to the LLM's advice. Returns the decision that stands and, when the two answers
+ * differ, the disagreement with both of them.
+ */
+export function combine(verdict: EngineVerdict, advice: Advice): DecisionCore {
+  const riskLevel = maxRisk(verdict.riskLevel, advice.riskLevel);
+  const rules = verdict.decision;
+  const llm = advice.decision;
+  let overrideWhy: string | undefined;
+  if (rules === "deny" && llm !== "deny") {
+    overrideWhy = "the rules deny; advice can never loosen a deny";
+  } else if (
+    rules === "require_attestation" &&
+    llm === "allow" &&
+    (riskLevel === "high" || riskLevel === "critical" || verdict.facts.critical)
+  ) {
+    overrideWhy = verdict.facts.critical
+      ? "the target is critical infrastructure; an attestation there is never relaxed to allow"
+      : `the risk is ${riskLevel}; an attestation at high or critical risk is never relaxed to allow`;
+  }
+
+  if (overrideWhy !== undefined) {
+    return {
+      ...engineCore(verdict),
+      riskLevel,
+      disagreement: { engine: rules, llm, kept: "engine", why: overrideWhy },
+    };
+  }
+  const core: DecisionCore = {
+    decision: llm,
+    classification: advice.classification,
+    riskLevel,
+    reasoning: advice.reasoning,
+    policyReferences: advice.policyReferences.length > 0 ? advice.policyReferences : verdict.policyReferences,
+    // Signals are facts the rules established; the model does not produce them.
+    signals: verdict.signals,
+    source: "llm",
+    tier: verdict.tier,
+  };
+  if (llm !== rules) {
+    core.disagreement = {
+      engine: rules,
+      llm,
+      kept: "llm",
+      why:
+        STRICTNESS[llm] > STRICTNESS[rules]
+          ? "the interpreter is stricter than the rules; the stricter answer stands"
+          : "the rules asked for attestation on a case the interpreter judged routine at low or medium risk",
+    };
+  }
+  return core;
+}
+
+/** A short, log-friendly cause for a failed LLM call. */
+export function fallbackCauseOf(err: unknown, deadlineMs?: number): string {
+  if (err instanceof DeadlineError) return `timeout: no advice within ${deadlineMs} ms`;
+  if (err instanceof AdviceParseError) return `parse_failure: ${err.failure.code}: ${err.failure.message}`;
+  const e = err as { name?: string; code?: unknown; message?: string };
+  if (e?.name === "AbortError" || e?.code === "aborted")
+    return `aborted: ${e.message ?? "the request was aborted"}`;
+  if (e?.code === "timeout" || e?.name === "TimeoutError")
+    return `timeout: ${e.message ?? "the model did not answer in time"}`;
+  if (e?.name === "CircuitOpenError")
+    return `circuit_open: ${e.message ?? "the model is failing; not asked"}`;
+  const code = typeof e?.code === "string" ? e.code : "backend_error";
+  return `${code}: ${e?.message ?? String(err)}`.slice(0, 500);
+}
+
+/**
+ * The fail-closed answer: require_attestation, or the rules' deny when they deny (a failure must not loosen
+ * anything). Never allow.
+ */
+export function fallbackCore(verdict: EngineVerdict, cause: string): DecisionCore {
+  const decision: DecisionValue = verdict.decision === "deny" ? "deny" : "require_attestation";
+  return {
+    ...engineCore(verdict),
+    decision,
+    source: "fallback",
+    fallbackCause: cause,
+    reasoning: {
+      ...verdict.reasoning,
+      context:
+        `${verdict.reasoning.context} The policy interpreter gave no usable advice (${cause.split(":")[0]}), so the request fails closed to ${decision}.`.trim(),
+    },
+  };
+}
+
+class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no advice within ${ms} ms`);
+    this.name = "DeadlineError";
+  }
+}
+
+/** Runs the LLM with the caller's signal and deadline; rejects on whichever comes first. */
+async function adviseWithin(req: LlmPathRequest): ReturnType<LlmBackend["advise"]> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(req.signal?.reason);
+  if (req.signal?.aborted) throw Object.assign(new Error("the request was aborted"), { name: "AbortError" });
+  req.signal?.addEventListener("abort", onAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const guards: Array<Promise<never>> = [
+    new Promise<never>((_, reject) => {
+      controller.signal.addEventListener(
+        "abort",
+        () => reject(Object.assign(new Error("the request was aborted"), { name: "AbortError" })),
+        { once: true },
+      );
+    }),
+  ];
+  if (req.deadlineMs !== undefined) {
+    guards.push(
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new DeadlineError(req.deadlineMs ?? 0));
+          controller.abort(new DeadlineError(req.deadlineMs ?? 0));
+        }, req.deadlineMs);
+      }),
+    );
+  }
+  // The guards reject after the race is over too (abort in finally): those rejections are expected.
+  for (const g of guards) g.catch(() => {});
+  try {
+    // The race stops waiting even for a backend that ignores its signal.
+    return await Promise.race([
+      req.llm.advise({ situation: req.situation, verdict: req.verdict, signal: controller.signal }),
+      ...guards,
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    req.signal?.removeEventListener("abort", onAbort);
+    if (!controller.signal.aborted) controller.abort();
+  }
+}
+
+/** Decides one request on the llm or hybrid path. Never throws: failures become the fallback. */
+export async function decideWithLlm(req: LlmPathRequest): Promise<LlmPathResult> {
+  if (!routesToLlm(req.engine, req.verdict)) return { core: engineCore(req.verdict), askedLlm: false };
+  try {
+    const result = await adviseWithin(req);
+    return { core: combine(req.verdict, result.advice), askedLlm: true, raw: result.raw };
+  } catch (err) {
+    return { core: fallbackCore(req.verdict, fallbackCauseOf(err, req.deadlineMs)), askedLlm: true };
+  }
+}
+
+/** The decision JSON, in the contract's field order, from a core plus id, versions and timing. */
+export function decisionFromCore(
+  core: DecisionCore,
+  versions: Versions,
+  startedAt: number,
+  decisionId: string = randomUUID(),
+): Decision {
+  const { decision, classification, riskLevel, reasoning, policyReferences, signals, source, ...rest } = core;
+  return {
+    decisionId,
+    decision,
+    classification,
+    riskLevel,
+    reasoning,
+    policyReferences,
+    signals,
+    source,
+    versions,
+    latencyMs: Number((performance.now() - startedAt).toFixed(3)),
+    ...rest,
+  };
+}

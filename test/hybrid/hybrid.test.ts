@@ -1,0 +1,212 @@
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { createAdvisor } from "../../src/advisor/create.js";
+import { combine, fallbackCore } from "../../src/advisor/hybrid.js";
+import { createEngine } from "../../src/engine/index.js";
+import { OpenAiBackend } from "../../src/llm/openai/index.js";
+import { loadPolicy } from "../../src/policy/load.js";
+import type { Advice } from "../../src/schemas/decision.js";
+import { parseRequest } from "../../src/schemas/request.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
+import { adviceArb } from "../llm-parse/arbitraries.js";
+
+type Scenario = { id: string; situation: Record<string, unknown> };
+const suite = JSON.parse(
+  readFileSync(new URL("../../data/scenarios/seed-basic.json", import.meta.url), "utf8"),
+) as {
+  scenarios: Scenario[];
+};
+const scenario = (id: string): Record<string, unknown> => {
+  const s = suite.scenarios.find((x) => x.id === id);
+  if (!s) throw new Error(`no scenario ${id}`);
+  return s.situation;
+};
+
+const advice = (over: Partial<Advice> = {}): Advice => ({
+  decision: "require_attestation",
+  classification: "model_label",
+  riskLevel: "medium",
+  reasoning: {
+    roleCheck: "model role",
+    trustCheck: "model trust",
+    environment: "model env",
+    context: "model ctx",
+  },
+  policyReferences: ["model_ref: from the model"],
+  ...over,
+});
+
+let server: ChatServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** A real advisor on a real model server that answers every request with `reply`. */
+async function advisorAnswering(engine: "llm" | "hybrid", reply: (n: number) => string | null) {
+  server = await startChatServer((_r, n, res) => {
+    const text = reply(n);
+    if (text === null) return; // never answers
+    sendJson(res, 200, completion(text));
+  });
+  const llm = new OpenAiBackend({ baseUrl: server.url, model: "scripted", retryBaseMs: 5, timeoutMs: 5_000 });
+  return createAdvisor({ engine, llm });
+}
+
+describe("hybrid routing", () => {
+  it("decides clear cases with the rules alone and never asks the model", async () => {
+    const advisor = await advisorAnswering("hybrid", () => JSON.stringify(advice({ decision: "deny" })));
+    const read = await advisor.advise(scenario("E01"));
+    expect(read).toMatchObject({ decision: "allow", source: "engine" });
+    const bot = await advisor.advise(scenario("EC01"));
+    expect(bot).toMatchObject({ decision: "allow", source: "engine" });
+    expect(server?.received).toHaveLength(0);
+    expect(read.versions.prompt).toMatch(/^default@sha256:[0-9a-f]{12}$/);
+    expect(read.versions.model).toBe("scripted");
+  });
+
+  it("never sends a hard deny to the model, in hybrid or llm", async () => {
+    for (const engine of ["hybrid", "llm"] as const) {
+      const advisor = await advisorAnswering(engine, () =>
+        JSON.stringify(advice({ decision: "allow", riskLevel: "low" })),
+      );
+      const d = await advisor.advise(scenario("E02"));
+      expect(d).toMatchObject({ decision: "deny", source: "engine" });
+      expect(server?.received).toHaveLength(0);
+      await server?.close();
+      server = undefined;
+    }
+  });
+
+  it("engine llm asks the model even for clear cases", async () => {
+    const advisor = await advisorAnswering("llm", () =>
+      JSON.stringify(advice({ decision: "allow", riskLevel: "low" })),
+    );
+    const d = await advisor.advise(scenario("E01"));
+    expect(d).toMatchObject({ decision: "allow", source: "llm", classification: "model_label" });
+    expect(server?.received).toHaveLength(1);
+  });
+
+  it("sends nuanced cases to the model and uses its answer with the rules' signals", async () => {
+    const advisor = await advisorAnswering("hybrid", () => JSON.stringify(advice()));
+    const d = await advisor.advise(scenario("M02"));
+    expect(d).toMatchObject({
+      decision: "require_attestation",
+      source: "llm",
+      classification: "model_label",
+      riskLevel: "medium",
+      reasoning: { context: "model ctx" },
+      policyReferences: ["model_ref: from the model"],
+      tier: "write",
+    });
+    expect(d.signals.map((s) => s.id)).toContain("off_hours_deviation");
+    expect(d.disagreement).toBeUndefined();
+    expect(server?.received).toHaveLength(1);
+  });
+});
+
+describe("guard rails", () => {
+  it("keeps an attestation at high risk when the model says allow, and records both answers", async () => {
+    const advisor = await advisorAnswering("hybrid", () =>
+      JSON.stringify(advice({ decision: "allow", riskLevel: "low" })),
+    );
+    const d = await advisor.advise(scenario("H01"));
+    expect(d).toMatchObject({ decision: "require_attestation", source: "engine", riskLevel: "high" });
+    expect(d.disagreement).toMatchObject({ engine: "require_attestation", llm: "allow", kept: "engine" });
+    expect(d.disagreement?.why).toMatch(/high/);
+  });
+
+  it("lets the model be stricter and records the disagreement", async () => {
+    const advisor = await advisorAnswering("hybrid", () =>
+      JSON.stringify(advice({ decision: "deny", riskLevel: "critical" })),
+    );
+    const d = await advisor.advise(scenario("M02"));
+    expect(d).toMatchObject({ decision: "deny", source: "llm", riskLevel: "critical" });
+    expect(d.disagreement).toMatchObject({ engine: "require_attestation", llm: "deny", kept: "llm" });
+  });
+
+  it("for any advice on any seed scenario: no deny loosened, no high-risk attestation allowed, risk never lowered", () => {
+    const policy = loadPolicy();
+    const engine = createEngine(policy);
+    const verdicts = suite.scenarios.map((s) => engine.evaluate(parseRequest(s.situation).situation));
+    const order = ["low", "medium", "high", "critical"];
+    fc.assert(
+      fc.property(fc.constantFrom(...verdicts), adviceArb, (verdict, a) => {
+        const core = combine(verdict, a);
+        if (verdict.decision === "deny") expect(core.decision).toBe("deny");
+        if (
+          verdict.decision === "require_attestation" &&
+          (order.indexOf(core.riskLevel) >= 2 || verdict.facts.critical)
+        ) {
+          expect(core.decision).not.toBe("allow");
+        }
+        expect(order.indexOf(core.riskLevel)).toBeGreaterThanOrEqual(order.indexOf(verdict.riskLevel));
+        if (core.decision !== a.decision || a.decision !== verdict.decision)
+          expect(core.disagreement).toBeDefined();
+        else expect(core.disagreement).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a rules deny that reaches the model stays deny whatever the model says", () => {
+    const engine = createEngine(loadPolicy());
+    const verdict = {
+      ...engine.evaluate(parseRequest(scenario("M02")).situation),
+      decision: "deny" as const,
+    };
+    const core = combine(verdict, advice({ decision: "allow", riskLevel: "low" }));
+    expect(core).toMatchObject({
+      decision: "deny",
+      source: "engine",
+      disagreement: { engine: "deny", llm: "allow", kept: "engine" },
+    });
+  });
+});
+
+describe("fail closed", () => {
+  it("an unparseable answer gives require_attestation from the fallback, with the cause", async () => {
+    const advisor = await advisorAnswering("llm", () => "Sure! Looks fine to me, go ahead.");
+    const d = await advisor.advise(scenario("E01"));
+    expect(d).toMatchObject({ decision: "require_attestation", source: "fallback" });
+    expect(d.fallbackCause).toMatch(/^parse_failure: no_answer/);
+    expect(d.reasoning.context).toMatch(/fails closed/);
+  });
+
+  it("a failing server gives the fallback after bounded retries", async () => {
+    server = await startChatServer((_r, _n, res) => sendJson(res, 500, { error: { message: "boom" } }));
+    const llm = new OpenAiBackend({ baseUrl: server.url, model: "m", retryBaseMs: 5, maxRetries: 2 });
+    const d = await createAdvisor({ engine: "hybrid", llm }).advise(scenario("M02"));
+    expect(d).toMatchObject({ decision: "require_attestation", source: "fallback" });
+    expect(d.fallbackCause).toMatch(/^http_status: .*500/);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it("a silent server gives the fallback at the deadline", async () => {
+    const advisor = await advisorAnswering("llm", () => null);
+    const t0 = performance.now();
+    const d = await advisor.advise(scenario("EC01"), { deadlineMs: 200 });
+    expect(performance.now() - t0).toBeLessThan(1_500);
+    expect(d).toMatchObject({ decision: "require_attestation", source: "fallback" });
+    expect(d.fallbackCause).toMatch(/^timeout: no advice within 200 ms/);
+  });
+
+  it("an abort gives the fallback at once", async () => {
+    const advisor = await advisorAnswering("llm", () => null);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const d = await advisor.advise(scenario("E01"), { signal: ac.signal });
+    expect(d).toMatchObject({ decision: "require_attestation", source: "fallback" });
+    expect(d.fallbackCause).toMatch(/^aborted/);
+  });
+
+  it("a failure never loosens a rules deny", async () => {
+    const engine = createEngine(loadPolicy());
+    const verdict = {
+      ...engine.evaluate(parseRequest(scenario("M02")).situation),
+      decision: "deny" as const,
+    };
+    expect(fallbackCore(verdict, "timeout: x").decision).toBe("deny");
+  });
+});
