@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import fastifySwagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { DecisionCache } from "../advisor/patterns/cache.js";
 import { AdvisoryQueue } from "../advisor/patterns/queue.js";
@@ -39,6 +44,8 @@ export interface AppOptions {
   jobTtlSeconds?: number;
   /** Fastify logger options (pino); false for none. */
   logger?: FastifyServerOptions["logger"];
+  /** A pino logger to use instead (shared with components built before the app). */
+  loggerInstance?: FastifyBaseLogger;
   reload?: () => Promise<Advisor>;
   /** Extra route plugins (review, stats, rollout, ui), registered after the core routes. */
   plugins?: Array<(app: FastifyInstance, ctx: ServerContext) => Promise<void>>;
@@ -57,7 +64,7 @@ export interface BuiltApp {
 export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const metrics = opts.metrics ?? new ServerMetrics();
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     genReqId: () => randomUUID(),
     // One log line per decision (with its decisionId) instead of two per request; requests at debug.

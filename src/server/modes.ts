@@ -5,6 +5,8 @@ import type { Mode } from "../store/types.js";
 /** Which mode a tier is in. The rollout module provides the live one; --mode gives a fixed one. */
 export interface ModeResolver {
   modeFor(tier: Tier): Mode;
+  /** Shadow mode: whether this request's advice is computed and logged (a sample rate); default yes. */
+  sampleShadow?(): boolean;
 }
 
 const RANK: Record<Mode, number> = { shadow: 0, advisory: 1, enforce: 2 };

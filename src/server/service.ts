@@ -98,6 +98,9 @@ export class DecisionService {
         versions: { ...advisor.versions(), prompt: null, model: null },
         latencyMs: performance.now() - startedAt,
       });
+      const answer: AdvisoryAnswer = { ...quick, mode, effectiveDecision: input.control, deferred: true };
+      // Outside the sample the advice is not computed at all: the answer is the rules' quick verdict.
+      if (this.deps.modes.sampleShadow && !this.deps.modes.sampleShadow()) return answer;
       const work = this.complete(input, verdict, mode, decisionId, startedAt, { ...opts, log }, advisor)
         .then(() => undefined)
         .catch((err: unknown) => {
@@ -106,7 +109,7 @@ export class DecisionService {
         })
         .finally(() => this.background.delete(work));
       this.background.add(work);
-      return { ...quick, mode, effectiveDecision: input.control, deferred: true };
+      return answer;
     }
     return this.complete(input, verdict, mode, decisionId, startedAt, { ...opts, log }, advisor);
   }

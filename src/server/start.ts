@@ -1,18 +1,19 @@
-import { stdTimeFunctions } from "pino";
+import { pino, stdTimeFunctions } from "pino";
 import { createAdvisor } from "../advisor/create.js";
 import type { Advisor } from "../advisor/types.js";
 import { CircuitBreakerBackend } from "../llm/circuit.js";
 import { openLlmBackend } from "../llm/factory.js";
 import type { LlmBackend } from "../llm/types.js";
 import { loadPolicy } from "../policy/load.js";
-import { configuredMode, DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
+import { DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
+import { Rollout } from "../rollout/controller.js";
+import { rolloutMetrics } from "../rollout/metrics.js";
 import { openStore } from "../store/index.js";
 import { type BuiltApp, buildApp } from "./app.js";
 import { loadTokens } from "./auth.js";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
 import { meteredLlm } from "./metered-llm.js";
 import { ServerMetrics } from "./metrics.js";
-import type { ModeResolver } from "./modes.js";
 import { uiRoutes } from "./routes/ui.js";
 
 export interface RunningService extends BuiltApp {
@@ -43,10 +44,30 @@ export async function startService(
   }
   const policy = loadPolicy(config.policy);
   const rollout = config.rollout ? loadRolloutConfig(config.rollout) : DEFAULT_ROLLOUT;
-  const modes: ModeResolver = { modeFor: (tier) => configuredMode(rollout, tier, config.mode) };
   const metrics = new ServerMetrics();
+  const logger = pino({
+    level: config.logLevel,
+    base: { service: "policy-advisor" },
+    timestamp: stdTimeFunctions.isoTime,
+  });
 
   const store = await openStore(config.db, { mask: rollout.mask });
+  // Modes live in the decision log (promotions and rollbacks by any sidecar or the CLI); the controller
+  // refreshes them and runs the automatic rollback checks.
+  let modes: Rollout;
+  try {
+    modes = await Rollout.open({
+      store,
+      config: rollout,
+      ...(config.mode ? { modeOverride: config.mode } : {}),
+      applyConfig: true,
+      metrics: rolloutMetrics(metrics.registry),
+      log: logger,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let llm: LlmBackend | null = null;
   let circuit: CircuitBreakerBackend | null = null;
   try {
@@ -103,6 +124,8 @@ export async function startService(
     throw err;
   }
   const { app, ctx } = built;
+  modes.start();
+  app.addHook("onClose", async () => modes.stop());
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
