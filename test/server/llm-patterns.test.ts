@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type ServeConfigInput, ServeConfigSchema } from "../../src/server/config.js";
+import { type RunningService, startService } from "../../src/server/start.js";
+import { post, readSituation } from "./helpers.js";
+import { type ModelServer, startModelServer } from "./model-server.js";
+
+/** The whole service as `serve` builds it (engine llm against a real, slow model server). */
+async function serve(
+  model: ModelServer,
+  dir: string,
+  extra: Partial<ServeConfigInput>,
+): Promise<RunningService> {
+  return startService(
+    ServeConfigSchema.parse({
+      port: 0,
+      db: join(dir, `d-${Math.random().toString(36).slice(2)}.db`),
+      engine: "llm",
+      llmUrl: model.url,
+      llmModel: "slow-model",
+      mode: "enforce",
+      logLevel: "silent",
+      cache: "off",
+      ...extra,
+    }),
+    {},
+  );
+}
+
+describe("patterns with a slow model (engine llm)", () => {
+  let model: ModelServer;
+  let dir: string;
+  let svc: RunningService | undefined;
+  beforeAll(async () => {
+    model = await startModelServer(100);
+    dir = mkdtempSync(join(tmpdir(), "pa-llm-"));
+  });
+  afterEach(async () => {
+    await svc?.close();
+    svc = undefined;
+  });
+  afterAll(async () => {
+    await model.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers with the model's advice and counts its tokens", async () => {
+    model.delayMs = 50;
+    svc = await serve(model, dir, {});
+    const body = await (await post(`${svc.url}/v1/advisory`, readSituation)).json();
+    expect(body.source).toBe("llm");
+    expect(body.versions.model).toBe("slow-model");
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/policy_advisor_llm_tokens_total\{kind="generated"\} 80/);
+    expect(metrics).toMatch(/policy_advisor_llm_duration_seconds_count\{outcome="ok"\} 1/);
+    expect(metrics).toMatch(/policy_advisor_model_load_seconds \d/);
+    const rt = await (await fetch(`${svc.url}/v1/runtime`)).json();
+    expect(rt.llm).toMatchObject({ kind: "openai", model: "slow-model" });
+    expect(rt.circuit).toBe("closed");
+  });
+
+  it("past the deadline: the fail-closed fallback, marked, logged, in time", async () => {
+    model.delayMs = 3000;
+    svc = await serve(model, dir, { deadlineMs: 300 });
+    const started = performance.now();
+    const res = await post(`${svc.url}/v1/advisory`, readSituation);
+    const elapsed = performance.now() - started;
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({
+      source: "fallback",
+      fallbackCause: "deadline",
+      decision: "require_attestation",
+    });
+    expect(body.reasoning.context).toContain("deadline");
+    expect(elapsed).toBeLessThan(2000);
+    expect((await svc.ctx.store.get(body.decisionId))?.decision.fallbackCause).toBe("deadline");
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/policy_advisor_errors_total\{cause="deadline"\} 1/);
+    expect(metrics).toMatch(/policy_advisor_decisions_total\{[^}]*source="fallback"[^}]*\} 1/);
+  });
+
+  it("a full queue answers 429 with Retry-After at once, never hangs; jobs too", async () => {
+    model.delayMs = 1500;
+    svc = await serve(model, dir, { concurrency: 1, queueSize: 1, deadlineMs: 10_000 });
+    const url = svc.url;
+    const first = post(`${url}/v1/advisory`, readSituation);
+    // Let the first take the only slot before the second queues behind it.
+    while (svc.ctx.queue.running < 1) await new Promise((r) => setTimeout(r, 5));
+    const second = post(`${url}/v1/advisory`, readSituation);
+    while (svc.ctx.queue.waiting < 1) await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
+    const third = await post(`${url}/v1/advisory`, readSituation);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await third.json()).error.code).toBe("queue_full");
+    const job = await post(`${url}/v1/jobs`, readSituation);
+    expect(job.status).toBe(429);
+    expect(job.headers.get("retry-after")).toBeTruthy();
+    const rt = await (await fetch(`${url}/v1/runtime`)).json();
+    expect(rt.queue).toMatchObject({ depth: 1, running: 1, capacity: 1, concurrency: 1 });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/policy_advisor_queue_depth 1/);
+    expect(metrics).toMatch(/policy_advisor_errors_total\{cause="queue_full"\} 2/);
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+    const after = await (await fetch(`${url}/metrics`)).text();
+    expect(after).toMatch(/policy_advisor_queue_wait_seconds_count [1-9]/);
+  });
+
+  it("an async job is pending while the model works, then done", async () => {
+    model.delayMs = 600;
+    svc = await serve(model, dir, {});
+    const { jobId } = await (await post(`${svc.url}/v1/jobs`, readSituation)).json();
+    const pending = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json();
+    expect(pending.status).toBe("pending");
+    let job = pending;
+    for (let i = 0; i < 100 && job.status === "pending"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json();
+    }
+    expect(job.status).toBe("done");
+    expect(job.result).toMatchObject({ decisionId: jobId, source: "llm" });
+  });
+});
