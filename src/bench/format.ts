@@ -13,7 +13,9 @@ function sectionRows(name: string, value: unknown, rows: Row[]): Row[] {
 
 /** The readable report: one table, a row per measure, targets marked met or MISSED. */
 export function formatBench(r: BenchReport): string {
-  const table = new Table({ head: ["section", "measure", "value"], wordWrap: true, colWidths: [10, 34, 60] });
+  // Colours only on a terminal: a table piped to a file or BENCHMARKS.md stays plain text.
+  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  const table = new Table({ head: ["section", "measure", "value"], wordWrap: true, colWidths: [10, 34, 60], ...style });
   const rows: Row[] = [];
   const e = r.engine;
   if (e && !isSkipped(e)) {
