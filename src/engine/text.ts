@@ -9,6 +9,8 @@ export interface TextField {
   lower: string;
   /** True for fields the contracts define as narrative (context, history, details, description). */
   narrative: boolean;
+  /** `lower` split into sentences, computed once. */
+  sentences: string[];
 }
 
 /** Fields that are not free text: the engine reads them structurally. */
@@ -40,9 +42,12 @@ const fold = (s: string) => s.toLowerCase().replace(/\s+/g, " ").trim();
 function collect(value: unknown, path: string, narrative: boolean, out: TextField[], depth: number): void {
   if (depth > 6 || value === null || value === undefined) return;
   if (typeof value === "string") {
-    if (value.trim()) out.push({ path, text: value, lower: fold(value), narrative });
+    if (value.trim()) {
+      const lower = fold(value);
+      out.push({ path, text: value, lower, narrative, sentences: sentences(lower) });
+    }
   } else if (typeof value === "number" || typeof value === "boolean") {
-    out.push({ path, text: String(value), lower: String(value), narrative });
+    out.push({ path, text: String(value), lower: String(value), narrative, sentences: [String(value)] });
   } else if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) collect(value[i], `${path}[${i}]`, narrative, out, depth + 1);
   } else if (typeof value === "object") {

@@ -127,7 +127,8 @@ export function hoursInText(lower: string): { start: number; end: number } | und
     m[2] !== undefined ||
     m[3] ||
     m[6] ||
-    /\b(hours?|work|shift|business|office|est|utc|time|am|pm|schedule|day)\b/.test(lower);
+    /\b(hours?|works?|working|shift|business|office|time|schedule|day|daily)\b/.test(lower) ||
+    zoneInText(lower) !== undefined;
   if (!clockish) return undefined;
   const start = toHour(
     m[1]!,

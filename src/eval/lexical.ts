@@ -3,7 +3,7 @@ import { stemmer } from "stemmer";
 /**
  * Lexical reasoning-coverage matcher: does the reasoning express each expected element, in any wording?
  * An element is found by exact phrase first; then by its content words (stemmed, with synonym groups)
- * all appearing within one phrase-level chunk of the reasoning, or, for elements of three or more words,
+ * all appearing within one phrase-level chunk of the reasoning, or, for elements of four or more words,
  * all but one of them within a chunk.
  */
 
@@ -192,7 +192,7 @@ export function matchElementLexically(
   if (want.length === 0) return { element, matched: false, how: "none" };
   const parts =
     precomputed ?? chunks(reasoning).map((c) => [c, new Set(conceptStems(c))] as [string, Set<string>]);
-  const need = want.length >= 3 ? want.length - 1 : want.length;
+  const need = want.length >= 4 ? want.length - 1 : want.length;
   for (const [chunk, have] of parts) {
     const hits = want.filter((w) => have.has(w)).length;
     if (hits >= need) return { element, matched: true, how: "lexical", chunk };

@@ -1,4 +1,3 @@
-import { sentences } from "../text.js";
 import type { Detector } from "./types.js";
 
 const AUTO_DEPLOY =
@@ -13,7 +12,7 @@ export const detectDeployImpact: Detector = (ctx) => {
   if (ctx.actionClass !== "write") return [];
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
-    for (const sentence of sentences(t.lower)) {
+    for (const sentence of t.sentences) {
       if (!AUTO_DEPLOY.test(sentence) || NEGATED.test(sentence)) continue;
       const prodNamed = PRODUCTION.test(sentence);
       if (!prodNamed && !ctx.production) continue;

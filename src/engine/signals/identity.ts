@@ -1,4 +1,4 @@
-import { parseCount, sentences } from "../text.js";
+import { parseCount } from "../text.js";
 import type { Detector, Finding } from "./types.js";
 
 const DECLINING =
@@ -29,7 +29,7 @@ export const detectIdentity: Detector = (ctx) => {
   if (cs && cs.coupling_state === "decoupled") reasons.push("identity and quality are decoupled");
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
-    for (const sentence of sentences(t.lower)) {
+    for (const sentence of t.sentences) {
       if (
         /\b(coherence|performance|quality|reliability|trust|success rate|track record)\b/.test(sentence) &&
         DECLINING.test(sentence) &&
@@ -59,7 +59,7 @@ export const detectIdentity: Detector = (ctx) => {
   let unusual = false;
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
-    for (const sentence of sentences(t.lower)) {
+    for (const sentence of t.sentences) {
       FAILURE.lastIndex = 0;
       for (let m = FAILURE.exec(sentence); m; m = FAILURE.exec(sentence)) {
         const n = parseCount(m[1] ?? m[3] ?? "") ?? 0;

@@ -1,4 +1,4 @@
-import { fieldsNamed, sentences } from "../text.js";
+import { fieldsNamed } from "../text.js";
 import type { Detector, Finding } from "./types.js";
 
 const INACTIVE =
@@ -23,7 +23,7 @@ export const detectIncident: Detector = (ctx) => {
   }
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
-    for (const sentence of sentences(t.lower)) {
+    for (const sentence of t.sentences) {
       if (ACTIVE_TEXT.test(sentence) && !RESOLVED_TEXT.test(sentence))
         evidence.push(`${t.path}: "${sentence.slice(0, 100)}"`);
     }

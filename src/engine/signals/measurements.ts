@@ -1,4 +1,4 @@
-import { parseNumber, sentences } from "../text.js";
+import { parseNumber } from "../text.js";
 import type { Detector, Finding } from "./types.js";
 
 const NUM = String.raw`[$€£]?\s?-?\d[\d,]*(?:\.\d+)?\s*(?:%|k\b|m\b)?`;
@@ -32,6 +32,12 @@ const AGGREGATE = new RegExp(
 const CORRELATION =
   /\bcorrelat\w*\s*(?:score|coefficient|index)?\b[^.;\d]{0,40}?(-?0?\.\d+|1(?:\.0+)?|\d{1,3}\s*%)/g;
 const DIVERSITY = /\bwitness(?:es)?\s*diversity\b[^.;\d]{0,30}?(0?\.\d+|1(?:\.0+)?|\d{1,3}\s*%)/g;
+
+const HINT_BOUNDED =
+  /\((?:\s*)(threshold|limit|max|min|baseline|expected|target|cap|allowed|bound|ceiling|floor)/;
+const HINT_AVERAGE = /(average|avg|mean|median|baseline|norm|typical)/;
+const HINT_N_OF_M = /\d\s*(of|out of|\/)\s*\d/;
+const HINT_LIMIT = /(limit|cap|ceiling|budget|quota|maximum|allowance|threshold)/;
 
 /** Names where a higher value is better: falling below the bound is the breach. */
 const HIGHER_IS_BETTER =
@@ -70,149 +76,164 @@ export const detectMeasurements: Detector = (ctx) => {
     out.push(f);
   };
   for (const t of ctx.texts) {
-    for (const sentence of sentences(t.lower)) {
+    if (!/\d/.test(t.lower)) continue;
+    for (const sentence of t.sentences) {
+      // Cheap keyword checks first: the shape regexes are costly to run on text that cannot match.
+      if (!/\d/.test(sentence)) continue;
+      const has = (re: RegExp) => re.test(sentence);
       const consumed: Array<[number, number]> = [];
       const free = (i: number) => !consumed.some(([a, b]) => i >= a && i < b);
 
-      for (const m of sentence.matchAll(BOUNDED)) {
-        const name = m[1]!.trim();
-        const value = num(m[2]!);
-        const bound = num(m[5]!);
-        if (value === undefined || bound === undefined) continue;
-        consumed.push([m.index!, m.index! + m[0].length]);
-        const kind = m[3]!;
-        const op = m[4];
-        let lowerIsBad: boolean;
-        if (/^min/.test(kind) || kind === "floor" || op?.startsWith(">")) lowerIsBad = true;
-        else if (/^(max|limit|cap|ceiling|allowed)/.test(kind) || op?.startsWith("<")) lowerIsBad = false;
-        else lowerIsBad = HIGHER_IS_BETTER.test(name);
-        const breach = lowerIsBad ? value < bound : value > bound;
-        const near =
-          !lowerIsBad && !breach && /(limit|cap|ceiling|max)/.test(kind) && bound > 0 && value >= 0.9 * bound;
-        const reliability = /(correlat|diversity|witness)/.test(name);
-        if (breach || near) {
-          push(
-            finding(
-              reliability ? "unreliable_trust" : "measurement_out_of_bounds",
-              `${name} ${m[2]!.trim()} ${breach ? (lowerIsBad ? "is below" : "exceeds") : "is just under"} its ${kind} ${m[5]!.trim()}`,
-              `${name} ${m[2]!.trim()} ${breach ? (lowerIsBad ? "is below" : "exceeds") : "sits just under"} the stated ${kind} of ${m[5]!.trim()}`,
-              reliability ? { unreliableTrust: true, suspicious: true } : { suspicious: breach },
-            ),
-            `b:${name}`,
-          );
+      if (has(HINT_BOUNDED))
+        for (const m of sentence.matchAll(BOUNDED)) {
+          const name = m[1]!.trim();
+          const value = num(m[2]!);
+          const bound = num(m[5]!);
+          if (value === undefined || bound === undefined) continue;
+          consumed.push([m.index!, m.index! + m[0].length]);
+          const kind = m[3]!;
+          const op = m[4];
+          let lowerIsBad: boolean;
+          if (/^min/.test(kind) || kind === "floor" || op?.startsWith(">")) lowerIsBad = true;
+          else if (/^(max|limit|cap|ceiling|allowed)/.test(kind) || op?.startsWith("<")) lowerIsBad = false;
+          else lowerIsBad = HIGHER_IS_BETTER.test(name);
+          const breach = lowerIsBad ? value < bound : value > bound;
+          const near =
+            !lowerIsBad &&
+            !breach &&
+            /(limit|cap|ceiling|max)/.test(kind) &&
+            bound > 0 &&
+            value >= 0.9 * bound;
+          const reliability = /(correlat|diversity|witness)/.test(name);
+          if (breach || near) {
+            push(
+              finding(
+                reliability ? "unreliable_trust" : "measurement_out_of_bounds",
+                `${name} ${m[2]!.trim()} ${breach ? (lowerIsBad ? "is below" : "exceeds") : "is just under"} its ${kind} ${m[5]!.trim()}`,
+                `${name} ${m[2]!.trim()} ${breach ? (lowerIsBad ? "is below" : "exceeds") : "sits just under"} the stated ${kind} of ${m[5]!.trim()}`,
+                reliability ? { unreliableTrust: true, suspicious: true } : { suspicious: breach },
+              ),
+              `b:${name}`,
+            );
+          }
         }
-      }
-      for (const m of sentence.matchAll(RANGE)) {
-        if (!free(m.index!)) continue;
-        const value = num(m[2]!);
-        const lo = num(m[3]!);
-        const hi = num(m[4]!);
-        if (value === undefined || lo === undefined || hi === undefined) continue;
-        consumed.push([m.index!, m.index! + m[0].length]);
-        if (value < Math.min(lo, hi) || value > Math.max(lo, hi)) {
-          const name = m[1]!.trim() || "value";
-          push(
-            finding(
-              "measurement_out_of_bounds",
-              `${name} ${m[2]!.trim()} is outside its normal range ${m[3]!.trim()}-${m[4]!.trim()}`,
-              `${name} ${m[2]!.trim()} falls outside its normal range of ${m[3]!.trim()}-${m[4]!.trim()}, an anomaly`,
-              { suspicious: true },
-            ),
-            `r:${name}`,
-          );
+      if (sentence.includes("range"))
+        for (const m of sentence.matchAll(RANGE)) {
+          if (!free(m.index!)) continue;
+          const value = num(m[2]!);
+          const lo = num(m[3]!);
+          const hi = num(m[4]!);
+          if (value === undefined || lo === undefined || hi === undefined) continue;
+          consumed.push([m.index!, m.index! + m[0].length]);
+          if (value < Math.min(lo, hi) || value > Math.max(lo, hi)) {
+            const name = m[1]!.trim() || "value";
+            push(
+              finding(
+                "measurement_out_of_bounds",
+                `${name} ${m[2]!.trim()} is outside its normal range ${m[3]!.trim()}-${m[4]!.trim()}`,
+                `${name} ${m[2]!.trim()} falls outside its normal range of ${m[3]!.trim()}-${m[4]!.trim()}, an anomaly`,
+                { suspicious: true },
+              ),
+              `r:${name}`,
+            );
+          }
         }
-      }
-      for (const m of sentence.matchAll(VS_AVERAGE)) {
-        if (!free(m.index!)) continue;
-        const value = num(m[2]!);
-        const avg = num(m[3]!);
-        if (value === undefined || avg === undefined) continue;
-        consumed.push([m.index!, m.index! + m[0].length]);
-        const pct = m[2]!.includes("%") || m[3]!.includes("%");
-        const diff = Math.abs(value - avg);
-        const ratio = avg === 0 ? Number.POSITIVE_INFINITY : value / avg;
-        if (ratio >= 2 || ratio <= 0.5 || (pct && diff >= 0.25)) {
-          const name = m[1]!.trim() || "value";
-          push(
-            finding(
-              "deviation_from_peers",
-              `${name} ${m[2]!.trim()} vs average ${m[3]!.trim()}`,
-              `${name} of ${m[2]!.trim()} deviates sharply from the average of ${m[3]!.trim()}, an unusual pattern`,
-              { suspicious: true },
-            ),
-            `a:${name}`,
-          );
+      if (has(HINT_AVERAGE))
+        for (const m of sentence.matchAll(VS_AVERAGE)) {
+          if (!free(m.index!)) continue;
+          const value = num(m[2]!);
+          const avg = num(m[3]!);
+          if (value === undefined || avg === undefined) continue;
+          consumed.push([m.index!, m.index! + m[0].length]);
+          const pct = m[2]!.includes("%") || m[3]!.includes("%");
+          const diff = Math.abs(value - avg);
+          const ratio = avg === 0 ? Number.POSITIVE_INFINITY : value / avg;
+          if (ratio >= 2 || ratio <= 0.5 || (pct && diff >= 0.25)) {
+            const name = m[1]!.trim() || "value";
+            push(
+              finding(
+                "deviation_from_peers",
+                `${name} ${m[2]!.trim()} vs average ${m[3]!.trim()}`,
+                `${name} of ${m[2]!.trim()} deviates sharply from the average of ${m[3]!.trim()}, an unusual pattern`,
+                { suspicious: true },
+              ),
+              `a:${name}`,
+            );
+          }
         }
-      }
-      for (const m of sentence.matchAll(N_OF_M)) {
-        const n = Number(m[1]);
-        const total = Number(m[2]);
-        const around = `${m[3] ?? ""} ${m[5] ?? ""}`;
-        const noun = m[4]!;
-        const bad = BAD_STATE.test(around);
-        const good = !bad && GOOD_STATE.test(around);
-        if ((bad && n > 0) || (good && n < total)) {
-          const witnesses = /witness|reviewer|approver/.test(noun);
-          push(
-            finding(
-              witnesses ? "unreliable_trust" : "monitors_alerting",
-              `${m[0].trim()}`,
-              `${m[0].trim()}: ${bad ? `${n} of ${total} report a problem` : `only ${n} of ${total} are in a good state`}`,
-              witnesses ? { unreliableTrust: true, suspicious: true } : { suspicious: true },
-            ),
-            `n:${noun}`,
-          );
+      if (has(HINT_N_OF_M))
+        for (const m of sentence.matchAll(N_OF_M)) {
+          const n = Number(m[1]);
+          const total = Number(m[2]);
+          const around = `${m[3] ?? ""} ${m[5] ?? ""}`;
+          const noun = m[4]!;
+          const bad = BAD_STATE.test(around);
+          const good = !bad && GOOD_STATE.test(around);
+          if ((bad && n > 0) || (good && n < total)) {
+            const witnesses = /witness|reviewer|approver/.test(noun);
+            push(
+              finding(
+                witnesses ? "unreliable_trust" : "monitors_alerting",
+                `${m[0].trim()}`,
+                `${m[0].trim()}: ${bad ? `${n} of ${total} report a problem` : `only ${n} of ${total} are in a good state`}`,
+                witnesses ? { unreliableTrust: true, suspicious: true } : { suspicious: true },
+              ),
+              `n:${noun}`,
+            );
+          }
         }
-      }
-      for (const m of sentence.matchAll(AGGREGATE)) {
-        if (!free(m.index!)) continue;
-        const value = num(m[2]!);
-        const limit = num(m[4]!);
-        if (value === undefined || limit === undefined || limit <= 0) continue;
-        if (value > limit || value >= 0.9 * limit) {
-          push(
-            finding(
-              "aggregate_near_limit",
-              `${m[1]} ${m[2]!.trim()} against a ${m[3]} of ${m[4]!.trim()}`,
-              value > limit
-                ? `the aggregate of ${m[2]!.trim()} exceeds its ${m[3]} of ${m[4]!.trim()}`
-                : `the aggregate of ${m[2]!.trim()} sits just under its ${m[3]} of ${m[4]!.trim()}, a pattern of staying below the limit`,
-              { suspicious: true },
-            ),
-            `g:${m[3]}`,
-          );
+      if (has(HINT_LIMIT))
+        for (const m of sentence.matchAll(AGGREGATE)) {
+          if (!free(m.index!)) continue;
+          const value = num(m[2]!);
+          const limit = num(m[4]!);
+          if (value === undefined || limit === undefined || limit <= 0) continue;
+          if (value > limit || value >= 0.9 * limit) {
+            push(
+              finding(
+                "aggregate_near_limit",
+                `${m[1]} ${m[2]!.trim()} against a ${m[3]} of ${m[4]!.trim()}`,
+                value > limit
+                  ? `the aggregate of ${m[2]!.trim()} exceeds its ${m[3]} of ${m[4]!.trim()}`
+                  : `the aggregate of ${m[2]!.trim()} sits just under its ${m[3]} of ${m[4]!.trim()}, a pattern of staying below the limit`,
+                { suspicious: true },
+              ),
+              `g:${m[3]}`,
+            );
+          }
         }
-      }
-      for (const m of sentence.matchAll(CORRELATION)) {
-        if (!free(m.index!)) continue;
-        const v = num(m[1]!);
-        if (v !== undefined && Math.abs(v) >= 0.7) {
-          push(
-            finding(
-              "unreliable_trust",
-              `correlation ${m[1]!.trim()}`,
-              `a correlation score of ${m[1]!.trim()} suggests coordinated, not independent, behaviour`,
-              { unreliableTrust: true, suspicious: true },
-            ),
-            "c",
-          );
+      if (sentence.includes("correlat"))
+        for (const m of sentence.matchAll(CORRELATION)) {
+          if (!free(m.index!)) continue;
+          const v = num(m[1]!);
+          if (v !== undefined && Math.abs(v) >= 0.7) {
+            push(
+              finding(
+                "unreliable_trust",
+                `correlation ${m[1]!.trim()}`,
+                `a correlation score of ${m[1]!.trim()} suggests coordinated, not independent, behaviour`,
+                { unreliableTrust: true, suspicious: true },
+              ),
+              "c",
+            );
+          }
         }
-      }
-      for (const m of sentence.matchAll(DIVERSITY)) {
-        if (!free(m.index!)) continue;
-        const v = num(m[1]!);
-        if (v !== undefined && v < 0.3) {
-          push(
-            finding(
-              "unreliable_trust",
-              `witness diversity ${m[1]!.trim()}`,
-              `witness diversity of ${m[1]!.trim()} is low: the trust rests on a narrow group`,
-              { unreliableTrust: true, suspicious: true },
-            ),
-            "d",
-          );
+      if (sentence.includes("diversity"))
+        for (const m of sentence.matchAll(DIVERSITY)) {
+          if (!free(m.index!)) continue;
+          const v = num(m[1]!);
+          if (v !== undefined && v < 0.3) {
+            push(
+              finding(
+                "unreliable_trust",
+                `witness diversity ${m[1]!.trim()}`,
+                `witness diversity of ${m[1]!.trim()} is low: the trust rests on a narrow group`,
+                { unreliableTrust: true, suspicious: true },
+              ),
+              "d",
+            );
+          }
         }
-      }
     }
   }
   return out;

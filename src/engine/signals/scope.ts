@@ -1,4 +1,3 @@
-import { sentences } from "../text.js";
 import type { Detector, Finding } from "./types.js";
 
 const DESTRUCTIVE =
@@ -41,7 +40,7 @@ const CLASS_WORDS: Record<string, RegExp> = {
 export const detectStatedThreshold: Detector = (ctx) => {
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
-    for (const s of sentences(t.lower)) {
+    for (const s of t.sentences) {
       if (!/\btrust\b|\bt3\b/.test(s)) continue;
       const m = STATED_THRESHOLD.exec(s);
       if (!m?.[1]) continue;
