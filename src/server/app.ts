@@ -10,6 +10,7 @@ import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { DecisionCache } from "../advisor/patterns/cache.js";
 import { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import type { Advisor } from "../advisor/types.js";
+import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { DecisionStore } from "../store/types.js";
 import type { TokenSet } from "./auth.js";
@@ -63,6 +64,7 @@ export interface BuiltApp {
  */
 export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const metrics = opts.metrics ?? new ServerMetrics();
+  if (opts.circuit) registerCircuitGauge(metrics.registry, opts.circuit);
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -149,6 +151,11 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     await opsRoutes(scope, ctx);
     await advisoryRoutes(scope, ctx);
     for (const plugin of opts.plugins ?? []) await plugin(scope, ctx);
+  });
+
+  app.addHook("onSend", async (_request, reply) => {
+    // While shutting down, close each connection after its answer so keep-alive clients cannot hold it open.
+    if (ctx.closing) reply.header("connection", "close");
   });
 
   app.addHook("preClose", async () => {
