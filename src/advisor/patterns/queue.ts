@@ -47,6 +47,8 @@ export class AdvisoryQueue {
   private closed = false;
   /** Exponential moving average of service time, for Retry-After. */
   private avgServiceMs = 50;
+  /** Work accepted but not started yet, to refuse at shutdown. */
+  private readonly waitingCancels = new Set<AbortController>();
 
   constructor(private readonly opts: QueueOptions) {
     if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
@@ -86,34 +88,55 @@ export class AdvisoryQueue {
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(opts.signal?.reason);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
+    let started = false;
+    // Rejects the caller at once when the work is cancelled before it starts (caller gone, shutdown):
+    // p-queue would otherwise keep it waiting for a slot only to throw then.
+    let cancelWaiting: (reason: unknown) => void = () => undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      cancelWaiting = reject;
+    });
+    cancelled.catch(() => undefined);
+    const onCancel = (): void => {
+      if (!started) cancelWaiting(controller.signal.reason ?? new QueueClosedError());
+    };
+    controller.signal.addEventListener("abort", onCancel, { once: true });
+    this.waitingCancels.add(controller);
     try {
       const pending = this.q.add(
         async () => {
+          this.waitingCancels.delete(controller);
+          if (controller.signal.aborted) throw controller.signal.reason ?? new QueueClosedError();
+          started = true;
           this.report();
           this.opts.onWait?.(performance.now() - enqueued);
-          // Work whose caller gave up, or that was queued when shutdown began, never starts.
-          if (controller.signal.aborted) throw controller.signal.reason ?? new Error("aborted");
-          if (this.closed) throw new QueueClosedError();
-          const started = performance.now();
+          const begun = performance.now();
           try {
             return await fn(controller.signal);
           } finally {
-            this.avgServiceMs = 0.8 * this.avgServiceMs + 0.2 * (performance.now() - started);
+            this.avgServiceMs = 0.8 * this.avgServiceMs + 0.2 * (performance.now() - begun);
           }
         },
         { throwOnTimeout: true },
       );
+      pending.catch(() => undefined);
       this.report();
-      return (await pending) as T;
+      return (await Promise.race([pending, cancelled])) as T;
     } finally {
+      this.waitingCancels.delete(controller);
       opts.signal?.removeEventListener("abort", onAbort);
+      controller.signal.removeEventListener("abort", onCancel);
       this.report();
     }
   }
 
-  /** Stop accepting; work already queued is refused (fail closed by its caller), running work finishes. */
+  /**
+   * Stop accepting; work still waiting is refused at once (its caller fails closed), running work
+   * finishes. Resolves when nothing runs any more.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    for (const c of [...this.waitingCancels]) c.abort(new QueueClosedError());
+    this.waitingCancels.clear();
     await this.q.onIdle();
   }
 
