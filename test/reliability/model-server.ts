@@ -14,11 +14,14 @@ export type ModelBehaviour =
   | "garbage"
   | "forbidden_decision"
   | "die_mid_answer"
-  | "empty_choices";
+  | "empty_choices"
+  /** strict_deny after `delayMs`: a model slower than the traffic, for load tests. */
+  | "slow_deny";
 
 export interface ModelServer {
   url: string;
   behaviour: ModelBehaviour;
+  delayMs: number;
   requests: number;
   /** The prompt texts received, for checks on how untrusted text was framed. */
   prompts: string[];
@@ -60,6 +63,7 @@ export async function startModelServer(initial: ModelBehaviour): Promise<ModelSe
   const state: ModelServer = {
     url: "",
     behaviour: initial,
+    delayMs: 100,
     requests: 0,
     prompts: [],
     close: async () => {},
@@ -86,6 +90,9 @@ export async function startModelServer(initial: ModelBehaviour): Promise<ModelSe
           return send(res, 200, JSON.stringify(completion(advice("allow", "low"))));
         case "strict_deny":
           return send(res, 200, JSON.stringify(completion(advice("deny", "high"))));
+        case "slow_deny":
+          setTimeout(() => send(res, 200, JSON.stringify(completion(advice("deny", "high")))), state.delayMs);
+          return;
         case "hang":
           return; // never answers; the socket stays open until the client gives up
         case "error_500":
