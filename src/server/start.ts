@@ -14,6 +14,9 @@ import { loadTokens } from "./auth.js";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
 import { meteredLlm } from "./metered-llm.js";
 import { ServerMetrics } from "./metrics.js";
+import { reviewRoutesFor } from "./routes/review.js";
+import { rolloutRoutesFor } from "./routes/rollout.js";
+import { statsRoutesFor } from "./routes/stats.js";
 import { uiRoutes } from "./routes/ui.js";
 
 export interface RunningService extends BuiltApp {
@@ -116,7 +119,12 @@ export async function startService(
         timestamp: stdTimeFunctions.isoTime,
       },
       reload: reloadAdvisor,
-      plugins: [async (app) => uiRoutes(app)],
+      plugins: [
+        reviewRoutesFor({ store, rollout: modes }),
+        statsRoutesFor({ store }),
+        rolloutRoutesFor({ rollout: modes }),
+        async (app) => uiRoutes(app),
+      ],
     });
   } catch (err) {
     await store.close();
