@@ -23,6 +23,8 @@ export interface ChartSpec {
   format: (v: number) => string;
   /** Fixed y range, e.g. [0, 1] for rates. */
   yRange?: [number, number];
+  /** The period shown, ISO start and end: without it one bucket would stretch the axis over years. */
+  period?: [string, string];
 }
 
 /**
@@ -107,9 +109,15 @@ export function mountChart(container: HTMLElement, spec: ChartSpec): void {
           value: (_u: uPlotType, v: number | null) => (v === null ? "–" : spec.format(v)),
         })),
       ],
-      scales: spec.yRange
-        ? { y: { range: spec.yRange } }
-        : { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: {
+          time: true,
+          ...(spec.period
+            ? { range: spec.period.map((t) => Math.floor(new Date(t).getTime() / 1000)) as [number, number] }
+            : {}),
+        },
+        y: spec.yRange ? { range: spec.yRange } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { stroke: "#333" },
         { stroke: "#333", size: 64, values: (_u, splits) => splits.map((v) => spec.format(v)) },

@@ -114,6 +114,12 @@ forgetButton.addEventListener("click", () => {
 });
 document.getElementById("token-cancel")?.addEventListener("click", () => dialog.close());
 
+// The skip link cannot be a plain in-page anchor: the URL fragment holds the console's route.
+document.querySelector(".skip-link")?.addEventListener("click", (e) => {
+  e.preventDefault();
+  main.focus();
+});
+
 window.addEventListener("hashchange", () => void show(true));
 updateTokenButton();
 if (!location.hash) history.replaceState(null, "", "#/queue");

@@ -101,7 +101,8 @@ export interface Gate {
 export interface RollbackEvent {
   at: string;
   reason: string;
-  from: Mode;
+  /** null when the tier had no recorded mode before. */
+  from: Mode | null;
   to: Mode;
 }
 

@@ -39,9 +39,15 @@ function measureFacts(label: string, m: Measures): HTMLElement {
   ]);
 }
 
-function rateChart(container: HTMLElement, title: string, series: SeriesPoint[]): void {
+function rateChart(
+  container: HTMLElement,
+  title: string,
+  series: SeriesPoint[],
+  period: [string, string],
+): void {
   mountChart(container, {
     title,
+    period,
     times: series.map((s) => s.t),
     series: [
       { label: "Agreement rate", values: series.map((s) => s.agreementRate), color: COLORS.agreement },
@@ -182,7 +188,7 @@ function tierCard(t: TierRollout, onDone: () => void): HTMLElement {
           `Rollback events for ${humanize(t.tier)}`,
           [
             { header: "When", cell: (r) => h("time", { datetime: r.at }, when(r.at)) },
-            { header: "From → to", cell: (r) => `${r.from} → ${r.to}` },
+            { header: "From → to", cell: (r) => `${r.from ?? "(none)"} → ${r.to}` },
             { header: "Reason", cell: (r) => r.reason },
           ],
           t.rollbacks,
@@ -197,7 +203,9 @@ function tierCard(t: TierRollout, onDone: () => void): HTMLElement {
 export const operatorPage: Page = async (ctx) => {
   const periodKey = ctx.route.params.get("period") ?? "24h";
   const period = PERIODS[periodKey] ?? PERIODS["24h"]!;
+  const now = new Date().toISOString();
   const since = new Date(Date.now() - period.hours * 3600_000).toISOString();
+  const span: [string, string] = [since, now];
 
   const periodId = uid("period");
   const form = h(
@@ -254,7 +262,7 @@ export const operatorPage: Page = async (ctx) => {
   if (stats.status === "rejected") {
     overall.appendChild(errorBox(stats.reason, "the statistics"));
   } else {
-    renderOverall(overall, stats.value);
+    renderOverall(overall, stats.value, span);
   }
 
   render(tiers, h("h3", { id: "tiers-title" }, "Tiers"));
@@ -277,7 +285,7 @@ export const operatorPage: Page = async (ctx) => {
             h("p", { class: "muted" }, "No reviewed decision in this period: no rate to chart yet."),
           );
         } else {
-          rateChart(box, `${humanize(t.tier)}: agreement and override rate`, s.series);
+          rateChart(box, `${humanize(t.tier)}: agreement and override rate`, s.series, span);
         }
       } catch (err) {
         if (ctx.isCurrent()) box.appendChild(errorBox(err, `the ${t.tier} statistics`));
@@ -286,7 +294,7 @@ export const operatorPage: Page = async (ctx) => {
   );
 };
 
-function renderOverall(container: HTMLElement, stats: Stats): void {
+function renderOverall(container: HTMLElement, stats: Stats, period: [string, string]): void {
   const o = stats.overall;
   container.appendChild(measureFacts("Measures for all tiers", o));
   const series = stats.series;
@@ -311,6 +319,7 @@ function renderOverall(container: HTMLElement, stats: Stats): void {
   const count = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   mountChart(charts, {
     title: "Decision distribution over time",
+    period,
     times,
     series: [
       { label: "Allow", values: series.map((s) => s.allow), color: COLORS.allow },
@@ -324,9 +333,10 @@ function renderOverall(container: HTMLElement, stats: Stats): void {
     ],
     format: count,
   });
-  rateChart(charts, "Agreement and override rate", series);
+  rateChart(charts, "Agreement and override rate", series, period);
   mountChart(charts, {
     title: "Latency",
+    period,
     times,
     series: [
       { label: "p50", values: series.map((s) => s.p50), color: "#1f5fbf" },
@@ -337,6 +347,7 @@ function renderOverall(container: HTMLElement, stats: Stats): void {
   });
   mountChart(charts, {
     title: "Error rate",
+    period,
     times,
     series: [{ label: "Error rate", values: series.map((s) => s.errorRate), color: COLORS.error }],
     format: rate,
