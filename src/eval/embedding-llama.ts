@@ -41,7 +41,11 @@ export async function llamaEmbedder(
 }
 
 /** Loads a GGUF file for embeddings only (`--embedding-model`, or the `--model` of an eval run). */
-export async function openEmbeddingModel(path: string, log?: (line: string) => void): Promise<Embedder> {
+export async function openEmbeddingModel(
+  path: string,
+  log?: (line: string) => void,
+  threads?: number,
+): Promise<Embedder> {
   const loaded = await loadModel({ modelPath: path, ...(log ? { log } : {}) });
-  return llamaEmbedder(loaded.model, basename(path), true, loaded.threads);
+  return llamaEmbedder(loaded.model, basename(path), true, threads ?? loaded.threads);
 }

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
+import type { EngineKind } from "../advisor/types.js";
 import { UsageError } from "../cli/errors.js";
 import { createEmbeddingMatcher, DEFAULT_SIMILARITY_THRESHOLD, type EmbeddingMatcher } from "./embedding.js";
 
 export interface EmbeddingCliOptions {
-  engine: string;
+  engine: EngineKind;
   model?: string;
   embeddingModel?: string;
   similarityThreshold?: number;

@@ -28,7 +28,8 @@ export function cosineSimilarity(a: readonly number[], b: readonly number[]): nu
     na += x * x;
     nb += y * y;
   }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  // Clamped: rounding can put nearly parallel vectors a hair above 1.
+  return na === 0 || nb === 0 ? 0 : Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb)));
 }
 
 /** Lowercase words only, so "Borderline-trust" contains "borderline trust". */

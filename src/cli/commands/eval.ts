@@ -1,11 +1,17 @@
 import { Command } from "commander";
+import {
+  addEmbeddingOptions,
+  type EmbeddingCliOptions,
+  embeddingMatcherFrom,
+} from "../../eval/embedding-options.js";
 import { runSuite } from "../../eval/run.js";
 import { loadSuite } from "../../eval/suite.js";
 import { formatReport } from "../../eval/table.js";
+import { compareVariants, formatComparison, promptVariantList } from "../../eval/variants.js";
 import { addEngineOptions, advisorFromOptions, type EngineCliOptions } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 
-interface EvalCliOptions extends EngineCliOptions {
+interface EvalCliOptions extends EngineCliOptions, EmbeddingCliOptions {
   scenarios: string;
   runs: number;
   json?: boolean;
@@ -27,12 +33,35 @@ export function registerEval(program: Command): void {
       1,
     )
     .option("--json", "print one JSON report on stdout instead of the table");
-  addEngineOptions(cmd).action(
+  addEmbeddingOptions(addEngineOptions(cmd)).action(
     action(async (o: EvalCliOptions) => {
       const suite = loadSuite(o.scenarios);
-      const advisor = await advisorFromOptions(o);
+      const variants = promptVariantList(o.prompt);
+      if (variants.length > 1 && o.engine === "rules") {
+        throw new UsageError("--prompt a,b compares prompt variants: it needs --engine llm or hybrid");
+      }
+      const matcher = await embeddingMatcherFrom(o);
+      const evalOpts = { runs: o.runs, progress: !o.json, ...(matcher ? { matcher } : {}) };
+      if (variants.length > 1) {
+        try {
+          const c = await compareVariants(
+            suite,
+            variants,
+            (prompt) => advisorFromOptions({ ...o, prompt }),
+            evalOpts,
+          );
+          process.stdout.write(o.json ? `${JSON.stringify(c)}\n` : `${formatComparison(c)}\n`);
+        } finally {
+          await matcher?.close();
+        }
+        return;
+      }
+      const advisor = await advisorFromOptions(o).catch(async (err: unknown) => {
+        await matcher?.close();
+        throw err;
+      });
       try {
-        const report = await runSuite(advisor, suite, { runs: o.runs, progress: !o.json });
+        const report = await runSuite(advisor, suite, evalOpts);
         if (o.json) {
           const { results, ...rest } = report;
           const out = {
@@ -46,6 +75,7 @@ export function registerEval(program: Command): void {
         } else process.stdout.write(`${formatReport(report)}\n`);
       } finally {
         await advisor.close();
+        await matcher?.close();
       }
     }),
   );
