@@ -286,11 +286,11 @@ export class Rollout {
    * against the baseline window before the tier's current mode began, and wrong allows on high-risk
    * actions found by review. Returns the rollbacks made.
    */
-  async check(): Promise<RollbackEntry[]> {
+  async check(): Promise<(RollbackEntry & { tier: Tier })[]> {
     const cfg = this.config.rollback;
     if (!cfg.enabled) return [];
     await this.refresh();
-    const done: RollbackEntry[] = [];
+    const done: (RollbackEntry & { tier: Tier })[] = [];
     for (const tier of TIERS) {
       const mode = this.resolveMode(tier);
       if (mode === "shadow") continue;
@@ -298,6 +298,7 @@ export class Rollout {
       if (!fired) continue;
       await this.rollback(tier, fired.reason, { by: "monitor", trigger: fired.trigger });
       done.push({
+        tier,
         at: this.iso(),
         reason: fired.reason,
         from: mode,

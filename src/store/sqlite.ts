@@ -92,6 +92,9 @@ function openError(path: string, err: unknown): StoreError {
 export async function openSqliteStore(path: string, opts: StoreOptions = {}): Promise<DecisionStore> {
   if (existsSync(path) && statSync(path).isDirectory())
     throw new StoreError(`decision log ${path}: is a directory, expected a file`);
+  if (opts.mustExist && !existsSync(path)) {
+    throw new StoreError(`decision log ${path}: no such file (give the --db the service writes to)`);
+  }
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });

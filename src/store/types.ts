@@ -107,4 +107,9 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Most records committed in one transaction. */
   maxBatch?: number;
+  /**
+   * SQLite: refuse to create a new file (commands that read an existing log: report, replay, export,
+   * rollout), so a mistyped path is an error rather than an empty report.
+   */
+  mustExist?: boolean;
 }

@@ -2,6 +2,10 @@ import type { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerDecide } from "./decide.js";
 import { registerEval } from "./eval.js";
+import { registerExport } from "./export.js";
+import { registerReplay } from "./replay.js";
+import { registerReport } from "./report.js";
+import { registerRollout } from "./rollout.js";
 import { registerServe } from "./serve.js";
 
 /** Every subcommand registers itself here; one line per command file. */
@@ -10,4 +14,8 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerBench(program);
   registerServe(program);
+  registerReport(program);
+  registerReplay(program);
+  registerRollout(program);
+  registerExport(program);
 }

@@ -1,0 +1,99 @@
+import type { Advisor } from "../advisor/types.js";
+import type { DecisionValue } from "../schemas/common.js";
+import type { Versions } from "../schemas/decision.js";
+import type { CandidateDecision, DecisionRecord, DecisionStore } from "../store/types.js";
+
+/** A candidate's name from its versions: what a comparison is grouped by. */
+export const candidateName = (v: Versions): string =>
+  `policy=${v.policy} prompt=${v.prompt ?? "none"} model=${v.model ?? "none"}`;
+
+/**
+ * A/B in shadow: the candidate (another prompt or model) decides the same request the current version
+ * answered, and its decision is logged beside the record. The server calls this off the critical
+ * path, after the current decision is committed; the caller's answer never waits for it.
+ */
+export async function shadowCandidate(
+  store: DecisionStore,
+  candidate: Advisor,
+  record: Pick<DecisionRecord, "decisionId" | "input">,
+): Promise<CandidateDecision> {
+  const decision = await candidate.advise(record.input);
+  const c: CandidateDecision = {
+    decisionId: record.decisionId,
+    candidate: candidateName(candidate.versions()),
+    createdAt: new Date().toISOString(),
+    decision,
+  };
+  await store.appendCandidate(c);
+  return c;
+}
+
+export interface CandidateComparison {
+  candidate: string;
+  compared: number;
+  /** Share of requests where the candidate decided as the current version did. */
+  agreementWithCurrent: number | null;
+  /** On reviewed requests: the candidate's agreement with the reviewers, and the current version's. */
+  reviewed: number;
+  candidateAgreementWithReviews: number | null;
+  currentAgreementWithReviews: number | null;
+  /** Reviews where the candidate allowed a high-risk action the reviewer did not. */
+  candidateWrongAllowsHighRisk: number;
+  changed: {
+    decisionId: string;
+    current: DecisionValue;
+    candidate: DecisionValue;
+    reviewed?: DecisionValue;
+  }[];
+}
+
+const rate = (n: number, d: number): number | null =>
+  d === 0 ? null : Math.round((n / d) * 10_000) / 10_000;
+
+/** How a candidate did beside the current version on the same requests: the evidence to promote it. */
+export async function compareCandidate(
+  store: DecisionStore,
+  q: { candidate: string; since?: string; until?: string },
+): Promise<CandidateComparison> {
+  const cands = await store.candidates(q);
+  let same = 0;
+  let reviewed = 0;
+  let candOk = 0;
+  let curOk = 0;
+  let wrongAllows = 0;
+  const changed: CandidateComparison["changed"] = [];
+  let compared = 0;
+  for (const c of cands) {
+    const rec = await store.get(c.decisionId);
+    if (!rec) continue;
+    compared += 1;
+    const cur = rec.decision.decision;
+    const cand = c.decision.decision;
+    if (cur === cand) same += 1;
+    const final = rec.review?.finalDecision;
+    if (final !== undefined) {
+      reviewed += 1;
+      if (cand === final) candOk += 1;
+      if (cur === final) curOk += 1;
+      if (cand === "allow" && final !== "allow" && ["high", "critical"].includes(c.decision.riskLevel))
+        wrongAllows += 1;
+    }
+    if (cur !== cand)
+      changed.push({
+        decisionId: c.decisionId,
+        current: cur,
+        candidate: cand,
+        ...(final ? { reviewed: final } : {}),
+      });
+  }
+  return {
+    candidate: q.candidate,
+    compared,
+    agreementWithCurrent: rate(same, compared),
+    reviewed,
+    candidateAgreementWithReviews: rate(candOk, reviewed),
+    currentAgreementWithReviews: rate(curOk, reviewed),
+    candidateWrongAllowsHighRisk: wrongAllows,
+    changed,
+  };
+}
