@@ -233,6 +233,29 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     await screenshot(page, "operator");
   });
 
+  it("rolls a tier back from the operator page and shows the event", async () => {
+    await goto(page, sidecar, "/operator");
+    const card = page.locator(".tier-card", { has: page.locator("h3", { hasText: /^write/ }) });
+    await card.waitFor();
+    expect(await card.locator("h3 .badge").textContent()).toBe("advisory");
+    await card.getByText("Change mode").click();
+    // A rollback needs a reason: the browser refuses the empty form.
+    await card.getByRole("button", { name: "Roll back" }).click();
+    expect(
+      await card
+        .getByLabel("Why roll back (recorded)")
+        .evaluate((el) => (el as HTMLInputElement).validity.valueMissing),
+    ).toBe(true);
+    await card.getByLabel("Why roll back (recorded)").fill("overrides spiking after the config change");
+    await card.getByRole("button", { name: "Roll back" }).click();
+    await expect.poll(() => card.locator("h3 .badge").textContent()).toBe("shadow");
+    const events = card.locator("table", { has: page.locator("caption", { hasText: "Rollback events" }) });
+    expect(await events.locator("tbody td").allTextContents()).toEqual(
+      expect.arrayContaining(["advisory → shadow", "overrides spiking after the config change"]),
+    );
+    await screenshot(page, "operator-rollback");
+  });
+
   it("is usable with the keyboard alone: skip link, navigation, reasoning steps, agree", async () => {
     // A fresh load, so focus starts at the top of the document.
     await page.goto("about:blank");

@@ -2,6 +2,7 @@ import { getToken, requestToken } from "./auth.js";
 import type {
   DecisionRecord,
   DecisionValue,
+  Mode,
   Page,
   ReviewCategory,
   Rollout,
@@ -113,9 +114,9 @@ export const api = {
   stats: (q: { since?: string; until?: string; tier?: string; bucket?: "hour" | "day" }) =>
     call<Stats>("GET", withQuery("/v1/stats", q)),
   rollout: () => call<Rollout>("GET", "/v1/rollout"),
-  promote: (tier: string, body: { by: string; note: string }) =>
+  promote: (tier: string, body: { note: string; by?: string }) =>
     call<unknown>("POST", `/v1/rollout/${encodeURIComponent(tier)}/promote`, body),
-  rollback: (tier: string, body: { reason: string }) =>
+  rollback: (tier: string, body: { reason: string; to?: Mode }) =>
     call<unknown>("POST", `/v1/rollout/${encodeURIComponent(tier)}/rollback`, body),
   runtime: () => call<Runtime>("GET", "/v1/runtime"),
 };

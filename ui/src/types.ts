@@ -109,6 +109,9 @@ export interface RollbackEvent {
 export interface TierRollout {
   tier: Tier;
   mode: Mode;
+  /** Additions the store's rollout sends: the configured mode and when the current one began. */
+  configuredMode?: Mode;
+  since?: string | null;
   measures: Measures;
   gates: Gate[];
   mayPromote: boolean;

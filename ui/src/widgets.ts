@@ -36,15 +36,35 @@ export function emptyState(title: string, ...explanation: Child[]): HTMLElement 
   );
 }
 
-export function errorBox(err: unknown, what: string): HTMLElement {
+/** An API failure: what could not be done (`Could not save the review.`), the server's words, a hint. */
+export function errorBox(err: unknown, what: string, action = "load"): HTMLElement {
+  if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+    // Not a failure of the console: it needs (another) token. Said calmly, with what to do.
+    return h(
+      "div",
+      { class: "notice", role: "status" },
+      h("strong", {}, `A reviewer token is needed to ${action} ${what}. `),
+      `${sentence(err.describe())} Enter it with the Reviewer token button at the top of the page.`,
+    );
+  }
   const msg = err instanceof ApiError ? err.describe() : String(err);
   const hint =
-    err instanceof ApiError && (err.status === 401 || err.status === 403)
-      ? " Enter a reviewer token with the button at the top of the page."
-      : err instanceof ApiError && err.status === 404
-        ? " This sidecar does not offer that route (or the item does not exist)."
+    err instanceof ApiError && err.status === 404
+      ? " This sidecar does not offer that route, or the item does not exist."
+      : err instanceof ApiError && err.status === 0
+        ? " Check that the sidecar is running."
         : "";
-  return h("div", { class: "error", role: "alert" }, h("strong", {}, `Could not load ${what}. `), msg + hint);
+  return h(
+    "div",
+    { class: "error", role: "alert" },
+    h("strong", {}, `Could not ${action} ${what}. `),
+    sentence(msg) + hint,
+  );
+}
+
+/** Ends a server message with a full stop so a hint can follow it. */
+function sentence(text: string): string {
+  return /[.!?)]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
 }
 
 export function loading(what: string): HTMLElement {

@@ -4,7 +4,16 @@ import { h, render, statusLine } from "../dom.js";
 import { humanize, ms, pct, when } from "../format.js";
 import type { Page } from "../page.js";
 import { href } from "../router.js";
-import type { Measures, Runtime, SeriesPoint, Stats, Tier, TierRollout } from "../types.js";
+import {
+  type Measures,
+  MODES,
+  type Mode,
+  type Runtime,
+  type SeriesPoint,
+  type Stats,
+  type Tier,
+  type TierRollout,
+} from "../types.js";
 import { emptyState, errorBox, facts, loading, modeBadge, pageHeading, table, uid } from "../widgets.js";
 
 const PERIODS: Record<string, { label: string; hours: number; bucket: "hour" | "day" }> = {
@@ -82,26 +91,31 @@ function runtimePanel(rt: Runtime): HTMLElement {
   ]);
 }
 
-/** Promote or roll back a tier; both change what callers apply, so both ask for a name or a reason. */
+/**
+ * Promote or roll back a tier. Both change what callers apply, so both ask why (the note or reason is
+ * recorded with the event); who is taken from the reviewer token when auth is on.
+ */
 function modeControls(t: TierRollout, onDone: () => void): HTMLElement {
   const msg = h("div", { "aria-live": "polite" });
   const byId = uid("by");
   const noteId = uid("note");
   const reasonId = uid("reason");
+  const toId = uid("to");
+  const lower = MODES.filter((m) => MODES.indexOf(m) < MODES.indexOf(t.mode));
   const promote = h(
     "form",
     { class: "inline-form", "aria-label": `Promote ${humanize(t.tier)}` },
     h(
       "div",
       { class: "field" },
-      h("label", { for: byId }, "Promoted by"),
-      h("input", { id: byId, name: "by", required: true }),
+      h("label", { for: noteId }, "Why promote (recorded)"),
+      h("input", { id: noteId, name: "note", required: true }),
     ),
     h(
       "div",
       { class: "field" },
-      h("label", { for: noteId }, "Note"),
-      h("input", { id: noteId, name: "note" }),
+      h("label", { for: byId }, "By (optional with a token)"),
+      h("input", { id: byId, name: "by" }),
     ),
     h(
       "button",
@@ -115,32 +129,45 @@ function modeControls(t: TierRollout, onDone: () => void): HTMLElement {
     h(
       "div",
       { class: "field" },
-      h("label", { for: reasonId }, "Rollback reason"),
+      h("label", { for: reasonId }, "Why roll back (recorded)"),
       h("input", { id: reasonId, name: "reason", required: true }),
     ),
-    h("button", { type: "submit", class: "danger", disabled: t.mode === "shadow" }, "Roll back one mode"),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: toId }, "Back to"),
+      h(
+        "select",
+        { id: toId, name: "to", disabled: lower.length === 0 },
+        lower.map((m) => h("option", { value: m, selected: m === "shadow" }, m)),
+      ),
+    ),
+    h("button", { type: "submit", class: "danger", disabled: lower.length === 0 }, "Roll back"),
   );
-  const run = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-    render(msg, statusLine(`${what}…`));
+  const run = async (action: "promote" | "roll back", fn: () => Promise<unknown>): Promise<void> => {
+    const tierName = `the ${humanize(t.tier)} tier`;
+    render(msg, statusLine(`Asking to ${action} ${tierName}…`));
     try {
       await fn();
-      render(msg, statusLine(`${what}: done.`, "success"));
+      render(msg, statusLine(`Done: ${action} ${tierName}.`, "success"));
       onDone();
     } catch (err) {
-      render(msg, errorBox(err, what.toLowerCase()));
+      render(msg, errorBox(err, tierName, action));
     }
   };
   promote.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = new FormData(promote);
-    void run(`Promoting ${t.tier}`, () =>
-      api.promote(t.tier, { by: String(f.get("by")), note: String(f.get("note") ?? "") }),
+    const by = String(f.get("by") ?? "").trim();
+    void run("promote", () =>
+      api.promote(t.tier, { note: String(f.get("note") ?? ""), ...(by ? { by } : {}) }),
     );
   });
   rollback.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = new FormData(rollback);
-    void run(`Rolling back ${t.tier}`, () => api.rollback(t.tier, { reason: String(f.get("reason")) }));
+    const to = String(f.get("to") ?? "shadow") as Mode;
+    void run("roll back", () => api.rollback(t.tier, { reason: String(f.get("reason") ?? ""), to }));
   });
   return h("details", { class: "mode-controls" }, h("summary", {}, "Change mode"), promote, rollback, msg);
 }
@@ -152,6 +179,16 @@ function tierCard(t: TierRollout, onDone: () => void): HTMLElement {
     "article",
     { class: "panel tier-card", "aria-labelledby": titleId },
     h("h3", { id: titleId }, humanize(t.tier), " ", modeBadge(t.mode)),
+    t.since || (t.configuredMode && t.configuredMode !== t.mode)
+      ? h(
+          "p",
+          { class: "muted" },
+          t.since ? `In ${t.mode} mode since ${when(t.since)}.` : "",
+          t.configuredMode && t.configuredMode !== t.mode
+            ? ` The rollout file says ${t.configuredMode}.`
+            : "",
+        )
+      : null,
     h(
       "p",
       { class: t.mayPromote ? "promote yes" : "promote no" },

@@ -101,7 +101,7 @@ export function reviewForm(record: DecisionRecord, onSaved: (updated: DecisionRe
       const updated = await api.review(record.decisionId, { finalDecision, category, notes });
       onSaved(updated);
     } catch (err) {
-      render(message, errorBox(err, "the review (it was not saved)"));
+      render(message, errorBox(err, "the review", "save"));
       for (const b of buttons) b.disabled = false;
     }
   };
