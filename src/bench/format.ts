@@ -15,7 +15,12 @@ function sectionRows(name: string, value: unknown, rows: Row[]): Row[] {
 export function formatBench(r: BenchReport): string {
   // Colours only on a terminal: a table piped to a file or BENCHMARKS.md stays plain text.
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ["section", "measure", "value"], wordWrap: true, colWidths: [10, 34, 60], ...style });
+  const table = new Table({
+    head: ["section", "measure", "value"],
+    wordWrap: true,
+    colWidths: [10, 34, 60],
+    ...style,
+  });
   const rows: Row[] = [];
   const e = r.engine;
   if (e && !isSkipped(e)) {
@@ -36,6 +41,11 @@ export function formatBench(r: BenchReport): string {
         "http",
         "sidecar, log on, cache on",
         h.cacheOn ? `${h.cacheOn.rps} req/s, p99 ${h.cacheOn.p99Ms} ms (ratio ${h.cacheOnRatio})` : "not run",
+      ],
+      [
+        "http",
+        "sidecar, log on RAM disk (no fsync)",
+        h.ramLog ? `${h.ramLog.rps} req/s, p99 ${h.ramLog.p99Ms} ms (ratio ${h.ramLogRatio})` : "not run",
       ],
       ["http", "conditions", `${h.connections} connections, ${h.durationSec}s each, decision log ${h.db}`],
       ...h.targets.map((t): Row => ["http", t.name, mark(t)]),

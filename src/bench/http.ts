@@ -1,3 +1,5 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { rssMb } from "./child.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { startBare, startSidecar } from "./sidecar.js";
@@ -13,6 +15,8 @@ export interface HttpBenchOptions {
   db?: string;
   /** Also run the sidecar with its cache on. */
   cacheOn?: boolean;
+  /** Also run it with the decision log on /dev/shm (when there is one), to separate fsync from CPU. */
+  ramLog?: boolean;
   /** Measure idle and loaded RSS of the cache-off sidecar on the way. */
   memory?: boolean;
   progress?: Progress;
@@ -114,6 +118,23 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
     }
   }
 
+  let ramRun: LoadResult | undefined;
+  if (opts.ramLog !== false && !opts.db && existsSync("/dev/shm")) {
+    progress(`http: sidecar, decision log on /dev/shm (no disk fsync), cache off, ${durationSec}s`);
+    const dir = mkdtempSync(join("/dev/shm", "pa-bench-"));
+    try {
+      const ram = await startSidecar({ cache: false, db: join(dir, "decisions.sqlite") });
+      try {
+        await load(ram.url, warmupSec);
+        ramRun = await load(ram.url, durationSec);
+      } finally {
+        await ram.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   const nonOk = (r: LoadResult) => r.requests - r.ok;
   if (nonOk(offRun) > 0)
     notes.push(`cache off: ${nonOk(offRun)} answers were not 2xx: ${JSON.stringify(offRun.statusCodes)}`);
@@ -132,6 +153,8 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
       cacheOn: onRun ? toRun(onRun) : null,
       bare: toRun(bareRun),
       cacheOnRatio: onRun && bareRun.rps > 0 ? round(onRun.rps / bareRun.rps, 3) : null,
+      ramLog: ramRun ? toRun(ramRun) : null,
+      ramLogRatio: ramRun && bareRun.rps > 0 ? round(ramRun.rps / bareRun.rps, 3) : null,
       connections,
       durationSec,
       db: dbLabel,

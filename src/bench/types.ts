@@ -49,6 +49,12 @@ export interface HttpBenchResult {
   bare: HttpRun;
   /** With the cache on, relative to the bare route. */
   cacheOnRatio: number | null;
+  /**
+   * Cache off with the decision log on a RAM disk (/dev/shm): the same work without the disk's fsync,
+   * which shows how much of the gap to the bare route is durability and how much is CPU.
+   */
+  ramLog: HttpRun | null;
+  ramLogRatio: number | null;
   connections: number;
   durationSec: number;
   db: string;
