@@ -124,6 +124,8 @@ export function fallbackCauseOf(err: unknown, deadlineMs?: number): string {
   if (err instanceof DeadlineError) return `timeout: no advice within ${deadlineMs} ms`;
   if (err instanceof AdviceParseError) return `parse_failure: ${err.failure.code}: ${err.failure.message}`;
   const e = err as { name?: string; code?: unknown; message?: string };
+  if (e?.name === "LlmOutputError")
+    return `parse_failure: ${e.message ?? "unusable model output"}`.slice(0, 500);
   if (e?.name === "AbortError" || e?.code === "aborted")
     return `aborted: ${e.message ?? "the request was aborted"}`;
   if (e?.code === "timeout" || e?.name === "TimeoutError")

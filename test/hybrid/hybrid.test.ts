@@ -2,9 +2,12 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
-import { combine, fallbackCore } from "../../src/advisor/hybrid.js";
+import { combine, fallbackCauseOf, fallbackCore } from "../../src/advisor/hybrid.js";
 import { createEngine } from "../../src/engine/index.js";
-import { OpenAiBackend } from "../../src/llm/openai/index.js";
+import { CircuitOpenError } from "../../src/llm/circuit.js";
+import { LlmOutputError } from "../../src/llm/llama/errors.js";
+import { LlmHttpError, OpenAiBackend } from "../../src/llm/openai/index.js";
+import { AdviceParseError } from "../../src/llm/parse/result.js";
 import { loadPolicy } from "../../src/policy/load.js";
 import type { Advice } from "../../src/schemas/decision.js";
 import { parseRequest } from "../../src/schemas/request.js";
@@ -208,5 +211,20 @@ describe("fail closed", () => {
       decision: "deny" as const,
     };
     expect(fallbackCore(verdict, "timeout: x").decision).toBe("deny");
+  });
+});
+
+describe("fallback causes", () => {
+  it("names the kind of failure for every backend error", () => {
+    expect(fallbackCauseOf(new AdviceParseError({ code: "ambiguous_decision", message: "x" }))).toBe(
+      "parse_failure: ambiguous_decision: x",
+    );
+    expect(fallbackCauseOf(new LlmOutputError("grammar output cut", "{"))).toBe(
+      "parse_failure: grammar output cut",
+    );
+    expect(fallbackCauseOf(new CircuitOpenError(1500))).toMatch(/^circuit_open: LLM circuit open/);
+    expect(fallbackCauseOf(new LlmHttpError("timeout", "no answer", false))).toBe("timeout: no answer");
+    expect(fallbackCauseOf(new LlmHttpError("network", "ECONNREFUSED", true))).toBe("network: ECONNREFUSED");
+    expect(fallbackCauseOf(new Error("odd"))).toBe("backend_error: odd");
   });
 });
