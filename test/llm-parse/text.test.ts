@@ -232,3 +232,21 @@ describe("free-text parser: properties", () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe("reasoning models", () => {
+  it("ignores drafts inside <think> blocks, in both formats", () => {
+    const thinking = '<think>\nMaybe Decision: allow? No wait.\n{"decision": "allow"}\n</think>\n';
+    const t = parseAdvice(`${thinking}${REFERENCE}`, "text");
+    expect(t.ok && t.advice.decision).toBe("require_attestation");
+    const j = parseAdvice(
+      `${thinking}{"decision":"deny","classification":"x","riskLevel":"high","reasoning":{"roleCheck":"a","trustCheck":"b","environment":"c","context":"d"},"policyReferences":[]}`,
+      "json",
+    );
+    expect(j.ok && j.advice.decision).toBe("deny");
+  });
+
+  it("an answer cut off inside its thinking has no answer", () => {
+    const r = parseAdvice("<think>Decision: allow because", "text");
+    expect(r.ok).toBe(false);
+  });
+});

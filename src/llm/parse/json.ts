@@ -1,6 +1,12 @@
 import type { Advice, Reasoning } from "../../schemas/decision.js";
 import { ADVICE_LIMITS } from "./advice-schema.js";
-import { cleanText, normaliseClassification, parseDecisionValue, parseRiskValue } from "./normalise.js";
+import {
+  cleanText,
+  normaliseClassification,
+  parseDecisionValue,
+  parseRiskValue,
+  stripThinking,
+} from "./normalise.js";
 import { failure, type ParseResult } from "./result.js";
 import { MAX_PARSE_CHARS } from "./text.js";
 
@@ -157,7 +163,7 @@ function adviceFrom(o: Json): ParseResult {
  * Several answers that disagree on the decision are a failure, never a pick.
  */
 export function parseJsonAdvice(input: string): ParseResult {
-  const text = input.slice(0, MAX_PARSE_CHARS);
+  const text = stripThinking(input.slice(0, MAX_PARSE_CHARS));
   if (!text.trim()) return failure("empty", "the model returned no text");
   const seen = new Set<string>();
   const results: ParseResult[] = [];

@@ -82,3 +82,14 @@ export function normaliseClassification(raw: string): string {
 }
 
 export const cleanText = (s: string): string => stripEmphasis(s).replace(/\s+/g, " ").trim();
+
+/**
+ * Removes a reasoning model's thinking ("<think>...</think>", "<reasoning>...</reasoning>"): drafts there may
+ * name other decisions and must not count as answers. An unterminated block (generation cut off) is all
+ * thinking.
+ */
+export function stripThinking(text: string): string {
+  return text
+    .replace(/<(think|thinking|reasoning)>[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<(think|thinking|reasoning)>[\s\S]*$/i, " ");
+}

@@ -7,6 +7,7 @@ import {
   parseDecisionValue,
   parseRiskValue,
   stripEmphasis,
+  stripThinking,
 } from "./normalise.js";
 import { failure, type ParseResult } from "./result.js";
 
@@ -177,7 +178,7 @@ function numberedChecks(s: Section): string[] {
 }
 
 export function parseFreeText(input: string): ParseResult {
-  const text = input.slice(0, MAX_PARSE_CHARS).replace(/\r\n?/g, "\n");
+  const text = stripThinking(input.slice(0, MAX_PARSE_CHARS)).replace(/\r\n?/g, "\n");
   if (!text.trim()) return failure("empty", "the model returned no text");
   const secs = sections(text);
   if (secs.length === 0)
