@@ -1,6 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  axeViolations,
   chromiumAvailable,
   configChange,
   ensureUiBuilt,
@@ -62,6 +63,21 @@ describe.skipIf(!chromiumAvailable)("review console, empty decision log", () => 
     expect(await empty.textContent()).toContain("advisory mode");
     expect(await factValue(page, "Override rate")).toBe("no sample");
     await screenshot(page, "queue-empty");
+    expect(await axeViolations(page), "queue-empty").toEqual([]);
+  });
+
+  it("the accessibility check itself catches a violation (guards the checks above and below)", async () => {
+    await goto(page, sidecar, "/queue");
+    await page.locator(".empty").waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.evaluate(() => {
+      const probe = document.createElement("input");
+      probe.id = "axe-probe";
+      document.getElementById("main")?.appendChild(probe);
+    });
+    const found = await axeViolations(page);
+    await page.evaluate(() => document.getElementById("axe-probe")?.remove());
+    expect(found.map((v) => v.id)).toContain("label");
   });
 
   it("says the decision log is empty and how it fills", async () => {
@@ -71,6 +87,7 @@ describe.skipIf(!chromiumAvailable)("review console, empty decision log", () => 
     expect(await empty.textContent()).toContain("The decision log is empty.");
     expect(await empty.textContent()).toContain("POST /v1/advisory");
     await screenshot(page, "log-empty");
+    expect(await axeViolations(page), "log-empty").toEqual([]);
   });
 
   it("shows the operator page without data: modes per tier, no charts, an explanation", async () => {
@@ -80,6 +97,7 @@ describe.skipIf(!chromiumAvailable)("review console, empty decision log", () => 
     expect(await page.locator("main").textContent()).toContain("No decision in this period.");
     expect(await page.locator("main .error").count()).toBe(0);
     await screenshot(page, "operator-empty");
+    expect(await axeViolations(page), "operator-empty").toEqual([]);
   });
 });
 
@@ -112,6 +130,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     expect(rows[0]).toBe("deploy_service by user:mallory");
     expect(rows).toContain("read by user:alice");
     await screenshot(page, "queue");
+    expect(await axeViolations(page), "queue").toEqual([]);
 
     await page.getByLabel("Actor").fill("user:alice");
     await page.getByRole("button", { name: "Apply filters" }).click();
@@ -146,6 +165,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     expect(await page.locator(".request img, .request b").count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await screenshot(page, "detail");
+    expect(await axeViolations(page), "detail").toEqual([]);
   });
 
   it("an override changes the override rate shown and leaves the queue", async () => {
@@ -165,6 +185,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
       "Notes: Hotfix approved by the <on-call> lead",
     );
     await screenshot(page, "detail-reviewed");
+    expect(await axeViolations(page), "detail-reviewed").toEqual([]);
 
     await page.getByRole("link", { name: "Back to the queue" }).click();
     await page.waitForLoadState("networkidle");
@@ -198,6 +219,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
       .poll(() => page.locator("main table a").allTextContents())
       .toEqual(["deploy_service by user:mallory"]);
     await screenshot(page, "log");
+    expect(await axeViolations(page), "log").toEqual([]);
 
     await goto(page, sidecar, "/mismatches");
     await page.locator("table").waitFor();
@@ -207,6 +229,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     expect(cells).toContain("Deny"); // advice
     expect(cells[1]).toBe("deploy_service by user:eve");
     await screenshot(page, "mismatches");
+    expect(await axeViolations(page), "mismatches").toEqual([]);
   });
 
   it("shows the operator page: modes, gates, charts, runtime", async () => {
@@ -231,6 +254,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     expect(await deployProd.locator("table").first().locator("tbody tr").count()).toBeGreaterThan(0);
     expect(await page.locator("main .error").count()).toBe(0);
     await screenshot(page, "operator");
+    expect(await axeViolations(page), "operator").toEqual([]);
   });
 
   it("rolls a tier back from the operator page and shows the event", async () => {
@@ -254,6 +278,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
       expect.arrayContaining(["advisory → shadow", "overrides spiking after the config change"]),
     );
     await screenshot(page, "operator-rollback");
+    expect(await axeViolations(page), "operator-rollback").toEqual([]);
   });
 
   it("is usable with the keyboard alone: skip link, navigation, reasoning steps, agree", async () => {
@@ -333,6 +358,7 @@ describe.skipIf(!chromiumAvailable)("review console with auth on", () => {
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain("requires a reviewer token");
     await screenshot(page, "token-dialog");
+    expect(await axeViolations(page), "token-dialog").toEqual([]);
 
     await page.getByRole("textbox", { name: "Token" }).fill("not-the-right-token-at-all");
     await page.getByRole("button", { name: "Use this token" }).click();
