@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -151,6 +151,68 @@ describe("eval with a model server", () => {
     const rules = await run(["eval", "--scenarios", SUITE, "--prompt", "default,free-text"]);
     expect(rules.status).toBe(2);
     expect(rules.stderr).toMatch(/--prompt a,b .* needs --engine llm or hybrid/);
+  });
+});
+
+describe("decide with a model server", () => {
+  const dir = mkdtempSync(join(tmpdir(), "decide-"));
+  const input = join(dir, "req.json");
+  writeFileSync(
+    input,
+    JSON.stringify({
+      action_type: "commit",
+      actor_role: "developer",
+      actor_id: "user:nadia",
+      t3_tensor: { competence: 0.9, reliability: 0.85, integrity: 0.9 },
+      resource: "repo:core",
+      timestamp: "2026-02-02T03:30:00Z",
+      recent_history: "Nadia never commits at night",
+    }),
+  );
+
+  it("hybrid sends the nuanced request to the server and records prompt and model versions", async () => {
+    const server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion(answerJson("deny"))));
+    try {
+      const r = await run([
+        "decide",
+        "--engine",
+        "hybrid",
+        "--llm-url",
+        server.url,
+        "--llm-model",
+        "m",
+        "--input",
+        input,
+      ]);
+      expect(r.status).toBe(0);
+      const d = JSON.parse(r.stdout);
+      expect(d).toMatchObject({ decision: "deny", source: "llm", versions: { model: "m" } });
+      expect(d.versions.prompt).toMatch(/^default@sha256:[0-9a-f]{12}$/);
+      expect(d.disagreement).toMatchObject({ engine: "require_attestation", llm: "deny", kept: "llm" });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails closed when the server is gone", async () => {
+    const server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion("")));
+    const url = server.url;
+    await server.close();
+    const r = await run([
+      "decide",
+      "--engine",
+      "llm",
+      "--llm-url",
+      url,
+      "--llm-model",
+      "m",
+      "--input",
+      input,
+    ]);
+    expect(r.status).toBe(0);
+    const d = JSON.parse(r.stdout);
+    expect(d).toMatchObject({ decision: "require_attestation", source: "fallback" });
+    expect(d.fallbackCause).toMatch(/^network: .*ECONNREFUSED/);
   });
 });
 
