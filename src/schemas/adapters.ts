@@ -57,6 +57,8 @@ function setPath(obj: Json, path: readonly string[], value: unknown): void {
 
 function deepMerge(target: Json, extra: Json): Json {
   for (const [k, v] of Object.entries(extra)) {
+    // Never let data reach the prototype chain (parseRequest refuses such keys; this is defence in depth).
+    if (k === "__proto__") continue;
     if (isObject(v) && isObject(target[k])) deepMerge(target[k] as Json, v);
     else target[k] = v;
   }

@@ -1,5 +1,5 @@
 import { r6ToSituation } from "./adapters.js";
-import { InvalidRequestError, issuesFromZod } from "./errors.js";
+import { type FieldIssue, InvalidRequestError, issuesFromZod } from "./errors.js";
 import { type R6Request, R6RequestSchema } from "./r6.js";
 import { type Situation, SituationSchema } from "./situation.js";
 
@@ -23,6 +23,35 @@ export function detectShape(input: Record<string, unknown>): RequestShape | unde
   return undefined;
 }
 
+/** Deepest nesting a request may have: real requests are a few levels deep; deeper ones would exhaust the stack. */
+export const MAX_REQUEST_DEPTH = 32;
+
+/**
+ * Refuses what no schema should see: nesting deeper than MAX_REQUEST_DEPTH, and "__proto__" keys, which
+ * copying would turn into an inherited (invisible) field. Iterative, so hostile depth cannot overflow it.
+ */
+function checkStructure(input: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const stack: Array<[unknown, string, number]> = [[input, "", 0]];
+  while (stack.length) {
+    const [value, path, depth] = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= MAX_REQUEST_DEPTH) {
+      throw new InvalidRequestError([{ path, message: `nested more than ${MAX_REQUEST_DEPTH} levels deep` }]);
+    }
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) stack.push([value[i], `${path}[${i}]`, depth + 1]);
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const p = path ? `${path}.${key}` : key;
+      if (key === "__proto__") issues.push({ path: p, message: "a field may not be named __proto__" });
+      else stack.push([(value as Record<string, unknown>)[key], p, depth + 1]);
+    }
+  }
+  return issues;
+}
+
 /** Validates a situation or an R6Request; throws InvalidRequestError naming each bad field. */
 export function parseRequest(input: unknown): ParsedRequest {
   if (!isObject(input)) {
@@ -30,6 +59,7 @@ export function parseRequest(input: unknown): ParsedRequest {
       { path: "", message: "expected a JSON object (a situation or an R6Request)" },
     ]);
   }
+  const structural = checkStructure(input);
   const shape = detectShape(input);
   if (shape === undefined) {
     throw new InvalidRequestError([
@@ -43,11 +73,15 @@ export function parseRequest(input: unknown): ParsedRequest {
   }
   if (shape === "situation") {
     const r = SituationSchema.safeParse(input);
-    if (!r.success) throw new InvalidRequestError(issuesFromZod(r.error), "invalid situation");
+    if (!r.success)
+      throw new InvalidRequestError([...issuesFromZod(r.error), ...structural], "invalid situation");
+    if (structural.length) throw new InvalidRequestError(structural, "invalid situation");
     return { shape, situation: r.data, original: r.data };
   }
   const r = R6RequestSchema.safeParse(input);
-  if (!r.success) throw new InvalidRequestError(issuesFromZod(r.error), "invalid R6Request");
+  if (!r.success)
+    throw new InvalidRequestError([...issuesFromZod(r.error), ...structural], "invalid R6Request");
+  if (structural.length) throw new InvalidRequestError(structural, "invalid R6Request");
   const situation = r6ToSituation(r.data);
   // An R6Request carries no role unless the caller added actorRole; the directory may fill it in later.
   if (situation.actor_role === undefined) (situation as Record<string, unknown>).actor_role = "";

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { r6ToSituation, situationToR6 } from "../../src/schemas/adapters.js";
+import { InvalidRequestError } from "../../src/schemas/errors.js";
 import type { R6Request } from "../../src/schemas/r6.js";
 import { R6RequestSchema } from "../../src/schemas/r6.js";
 import { parseRequest } from "../../src/schemas/request.js";
@@ -95,20 +96,22 @@ describe("adapters: lossless round trips (property)", () => {
     expect(r6ToSituation(situationToR6(situation, NOW))).toEqual(situation);
   });
 
-  // KNOWN DEFECT (reported to the lead, owner of src/schemas/adapters.ts): deepMerge assigns
-  // target["__proto__"] = v, which sets the prototype instead of a field. A JSON body (CLI, library;
-  // Fastify's parser refuses __proto__ by default) can so give an R6Request an *inherited* actor_role that
-  // the engine reads but the decision log (JSON) never shows. Remove `.fails` once deepMerge defines
-  // own properties (Object.defineProperty) or skips "__proto__".
-  it.fails("a __proto__ key in a request body never becomes an inherited field of the situation", () => {
+  // Regression: deepMerge used to assign target["__proto__"] = v, which set the prototype instead of a
+  // field, so a JSON body could give an R6Request an inherited actor_role that the engine read but the
+  // decision log never showed. parseRequest now refuses such keys by path, and deepMerge skips them.
+  it("a __proto__ key in a request body is refused by path, never an inherited field of the situation", () => {
     const body = JSON.parse(
       '{"requestId":"r","actorId":"user:x","action":{"type":"deploy","target":"env:production"},"context":{},' +
         '"trustState":{"competence":0.9,"reliability":0.9,"integrity":0.9},"timestamp":"2026-01-01T00:00:00Z",' +
         '"extensions":{"__proto__":{"actor_role":"admin","incident_status":"critical"}}}',
     ) as unknown;
-    const { situation } = parseRequest(body);
-    expect(situation.actor_role).toBe("");
-    expect((situation as Record<string, unknown>).incident_status).toBeUndefined();
-    expect(Object.getPrototypeOf(situation)).toBe(Object.prototype);
+    expect(() => parseRequest(body)).toThrow(InvalidRequestError);
+    try {
+      parseRequest(body);
+    } catch (err) {
+      expect((err as InvalidRequestError).issues).toEqual([
+        { path: "extensions.__proto__", message: "a field may not be named __proto__" },
+      ]);
+    }
   });
 });

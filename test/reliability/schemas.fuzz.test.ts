@@ -159,7 +159,7 @@ describe("request schemas under fuzzing", () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
-  it("a situation with an unknown field nested 100 000 levels deep is validated without a crash", () => {
+  it("a situation with an unknown field nested 100 000 levels deep is refused with a 400 naming the depth, not a crash", () => {
     const r = outcome({
       action_type: "read",
       actor_role: "member",
@@ -167,7 +167,8 @@ describe("request schemas under fuzzing", () => {
       t3_tensor: { competence: 1, reliability: 1, integrity: 1 },
       deep: deeplyNested(100_000),
     });
-    expect(r).toBe("ok");
+    expect(r).toBeInstanceOf(InvalidRequestError);
+    expect((r as InvalidRequestError).issues[0]!.message).toMatch(/nested more than \d+ levels deep/);
   });
 
   // KNOWN DEFECT (reported to the lead, owner of src/schemas): r6ToSituation deep-clones and deep-merges
@@ -175,7 +176,7 @@ describe("request schemas under fuzzing", () => {
   // (stack overflow) instead of an answer or a 400. JSON.parse accepts such a body (a 1 MB body nests
   // 500 000 deep), so the server must refuse deep bodies or parseRequest must bound depth.
   // Remove `.fails` once deep nesting gives "ok" or an InvalidRequestError.
-  it.fails("an R6Request with an unknown field nested 10 000 levels deep gives an answer or a 400, not a crash", () => {
+  it("an R6Request with an unknown field nested 10 000 levels deep gives an answer or a 400, not a crash", () => {
     const r = outcome({
       requestId: "r",
       actorId: "u",
