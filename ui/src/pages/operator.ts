@@ -331,6 +331,9 @@ export const operatorPage: Page = async (ctx) => {
   );
 };
 
+/** A bucket without decisions has no latency or error rate: a gap in the chart, not a zero. */
+const busy = (p: SeriesPoint, v: number | null): number | null => (p.decisions > 0 ? v : null);
+
 function renderOverall(container: HTMLElement, stats: Stats, period: [string, string]): void {
   const o = stats.overall;
   container.appendChild(measureFacts("Measures for all tiers", o));
@@ -376,9 +379,9 @@ function renderOverall(container: HTMLElement, stats: Stats, period: [string, st
     period,
     times,
     series: [
-      { label: "p50", values: series.map((s) => s.p50), color: "#1f5fbf" },
-      { label: "p95", values: series.map((s) => s.p95), color: "#b26a00", dash: [6, 4] },
-      { label: "p99", values: series.map((s) => s.p99), color: "#c62828", dash: [2, 3] },
+      { label: "p50", values: series.map((s) => busy(s, s.p50)), color: "#1f5fbf" },
+      { label: "p95", values: series.map((s) => busy(s, s.p95)), color: "#b26a00", dash: [6, 4] },
+      { label: "p99", values: series.map((s) => busy(s, s.p99)), color: "#c62828", dash: [2, 3] },
     ],
     format: (v) => ms(v),
   });
@@ -386,7 +389,7 @@ function renderOverall(container: HTMLElement, stats: Stats, period: [string, st
     title: "Error rate",
     period,
     times,
-    series: [{ label: "Error rate", values: series.map((s) => s.errorRate), color: COLORS.error }],
+    series: [{ label: "Error rate", values: series.map((s) => busy(s, s.errorRate)), color: COLORS.error }],
     format: rate,
     yRange: [0, 1],
   });
