@@ -16,11 +16,13 @@ export async function shadowCandidate(
   store: DecisionStore,
   candidate: Advisor,
   record: Pick<DecisionRecord, "decisionId" | "input">,
+  /** The candidate's name (the rollout file's versions.candidate.name); default: from its versions. */
+  label?: string,
 ): Promise<CandidateDecision> {
   const decision = await candidate.advise(record.input);
   const c: CandidateDecision = {
     decisionId: record.decisionId,
-    candidate: candidateName(candidate.versions()),
+    candidate: label ?? candidateName(candidate.versions()),
     createdAt: new Date().toISOString(),
     decision,
   };

@@ -69,6 +69,15 @@ const RollbackSchema = z.strictObject({
   interval: duration.default(30_000),
 });
 
+const VersionSpecSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[\w.@:+-]+$/, { error: "expected a name of letters, digits and . _ - @ : +" }),
+  prompt: z.string().min(1).nullable().optional(),
+  model: z.string().min(1).nullable().optional(),
+});
+
 export const RolloutConfigSchema = z.strictObject({
   /** Mode of every tier not listed in `tiers`. */
   defaultMode: ModeSchema.default("shadow"),
@@ -79,6 +88,13 @@ export const RolloutConfigSchema = z.strictObject({
   mask: z.array(z.string().min(1)).default([]),
   gates: GatesSchema.default(GatesSchema.parse({})),
   rollback: RollbackSchema.default(RollbackSchema.parse({})),
+  /**
+   * Prompt/model versions: the one to serve when no promotion is recorded, and a candidate to run in
+   * shadow beside it (A/B on the same requests) until it is promoted.
+   */
+  versions: z
+    .strictObject({ current: VersionSpecSchema.optional(), candidate: VersionSpecSchema.optional() })
+    .default({}),
 });
 export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
 export type GatesConfig = RolloutConfig["gates"];

@@ -13,3 +13,4 @@ export * from "./replay.js";
 export * from "./report.js";
 export * from "./schemas.js";
 export * from "./stats.js";
+export * from "./versions.js";

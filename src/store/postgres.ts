@@ -11,6 +11,8 @@ import {
   type RolloutEventRow,
   rowValues,
   toRow,
+  type VersionEventRow,
+  versionEventFromRow,
   whereClause,
 } from "./rows.js";
 import type {
@@ -21,6 +23,7 @@ import type {
   Review,
   RolloutEvent,
   StoreOptions,
+  VersionEvent,
 } from "./types.js";
 
 const SCHEMA = `
@@ -68,6 +71,15 @@ CREATE TABLE IF NOT EXISTS candidate_decisions (
   created_at TEXT NOT NULL,
   output TEXT NOT NULL,
   PRIMARY KEY (decision_id, candidate)
+);
+CREATE TABLE IF NOT EXISTS version_events (
+  id BIGSERIAL PRIMARY KEY,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  from_version TEXT,
+  to_version TEXT NOT NULL,
+  by_whom TEXT NOT NULL,
+  reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
 `;
@@ -233,6 +245,27 @@ class PostgresStore implements DecisionStore {
         ])
       : await this.pool.query<RolloutEventRow>("SELECT * FROM rollout_events ORDER BY id");
     return r.rows.map(eventFromRow);
+  }
+
+  async appendVersionEvent(event: VersionEvent): Promise<VersionEvent> {
+    const r = await this.pool.query<{ id: string }>(
+      `INSERT INTO version_events (at, kind, from_version, to_version, by_whom, reason)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [
+        event.at,
+        event.kind,
+        event.from ? JSON.stringify(event.from) : null,
+        JSON.stringify(event.to),
+        event.by,
+        event.reason,
+      ],
+    );
+    return { ...event, id: Number(r.rows[0]?.id) };
+  }
+
+  async versionEvents(): Promise<VersionEvent[]> {
+    const r = await this.pool.query<VersionEventRow>("SELECT * FROM version_events ORDER BY id");
+    return r.rows.map(versionEventFromRow);
   }
 
   async appendCandidate(c: CandidateDecision): Promise<void> {

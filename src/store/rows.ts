@@ -1,7 +1,15 @@
 import type { DecisionValue } from "../schemas/common.js";
 import type { Decision, Tier } from "../schemas/decision.js";
 import type { RequestShape } from "../schemas/request.js";
-import type { DecisionQuery, DecisionRecord, Mode, Review, RolloutEvent } from "./types.js";
+import type {
+  DecisionQuery,
+  DecisionRecord,
+  Mode,
+  Review,
+  RolloutEvent,
+  VersionEvent,
+  VersionSpec,
+} from "./types.js";
 
 /**
  * The mapping between a DecisionRecord and a table row, shared by both stores so that they store,
@@ -189,4 +197,26 @@ export function eventFromRow(r: RolloutEventRow): RolloutEvent {
   };
   if (r.trigger_name) e.trigger = r.trigger_name;
   return e;
+}
+
+export type VersionEventRow = {
+  id: number | string;
+  at: string;
+  kind: string;
+  from_version: string | null;
+  to_version: string;
+  by_whom: string;
+  reason: string;
+};
+
+export function versionEventFromRow(r: VersionEventRow): VersionEvent {
+  return {
+    id: Number(r.id),
+    at: r.at,
+    kind: r.kind as VersionEvent["kind"],
+    from: r.from_version ? (JSON.parse(r.from_version) as VersionSpec) : null,
+    to: JSON.parse(r.to_version) as VersionSpec,
+    by: r.by_whom,
+    reason: r.reason,
+  };
 }

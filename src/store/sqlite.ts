@@ -12,6 +12,8 @@ import {
   type RolloutEventRow,
   rowValues,
   toRow,
+  type VersionEventRow,
+  versionEventFromRow,
   whereClause,
 } from "./rows.js";
 import type {
@@ -22,6 +24,7 @@ import type {
   Review,
   RolloutEvent,
   StoreOptions,
+  VersionEvent,
 } from "./types.js";
 
 const SCHEMA = `
@@ -69,6 +72,15 @@ CREATE TABLE IF NOT EXISTS candidate_decisions (
   created_at TEXT NOT NULL,
   output TEXT NOT NULL,
   PRIMARY KEY (decision_id, candidate)
+);
+CREATE TABLE IF NOT EXISTS version_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  from_version TEXT,
+  to_version TEXT NOT NULL,
+  by_whom TEXT NOT NULL,
+  reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
 `;
@@ -217,6 +229,28 @@ class SqliteStore implements DecisionStore {
         : this.db.prepare("SELECT * FROM rollout_events ORDER BY id").all()
     ) as RolloutEventRow[];
     return rows.map(eventFromRow);
+  }
+
+  async appendVersionEvent(event: VersionEvent): Promise<VersionEvent> {
+    const info = this.db
+      .prepare(
+        "INSERT INTO version_events (at, kind, from_version, to_version, by_whom, reason) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        event.at,
+        event.kind,
+        event.from ? JSON.stringify(event.from) : null,
+        JSON.stringify(event.to),
+        event.by,
+        event.reason,
+      );
+    return { ...event, id: Number(info.lastInsertRowid) };
+  }
+
+  async versionEvents(): Promise<VersionEvent[]> {
+    return (this.db.prepare("SELECT * FROM version_events ORDER BY id").all() as VersionEventRow[]).map(
+      versionEventFromRow,
+    );
   }
 
   async appendCandidate(c: CandidateDecision): Promise<void> {

@@ -65,6 +65,26 @@ export interface RolloutEvent {
   trigger?: string;
 }
 
+/** A prompt/model configuration the service can run: named, so that comparisons and rollbacks refer to it. */
+export interface VersionSpec {
+  name: string;
+  /** Prompt variant id (or file). */
+  prompt?: string | null;
+  /** GGUF path, or the model name at an OpenAI-compatible server. */
+  model?: string | null;
+}
+
+/** A change of the live prompt/model version: promotion of a candidate, or rollback to the previous one. */
+export interface VersionEvent {
+  id?: number;
+  at: string;
+  kind: "promote" | "rollback";
+  from: VersionSpec | null;
+  to: VersionSpec;
+  by: string;
+  reason: string;
+}
+
 /** A candidate version's decision on a request the current version answered (A/B in shadow). */
 export interface CandidateDecision {
   decisionId: string;
@@ -93,6 +113,9 @@ export interface DecisionStore {
   appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent>;
   /** Oldest first. */
   rolloutEvents(tier?: Tier): Promise<RolloutEvent[]>;
+  appendVersionEvent(event: VersionEvent): Promise<VersionEvent>;
+  /** Oldest first. */
+  versionEvents(): Promise<VersionEvent[]>;
   appendCandidate(c: CandidateDecision): Promise<void>;
   candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]>;
   /** A cheap write/read probe for /ready. */

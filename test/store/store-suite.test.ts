@@ -215,7 +215,7 @@ for (const b of backends) {
       ).toBeUndefined();
     });
 
-    it("keeps rollout events and candidate decisions", async () => {
+    it("keeps rollout events, version events and candidate decisions", async () => {
       const e = await store.appendRolloutEvent({
         at: new Date().toISOString(),
         tier: "write",
@@ -249,6 +249,18 @@ for (const b of backends) {
         createdAt: rec.createdAt,
         decision: { ...rec.decision, decision: "deny" },
       });
+      const v = await store.appendVersionEvent({
+        at: new Date().toISOString(),
+        kind: "promote",
+        from: { name: "a", prompt: "default" },
+        to: { name: "b", prompt: "compact", model: null },
+        by: "dana",
+        reason: "A/B passed",
+      });
+      expect(v.id).toBeGreaterThan(0);
+      expect((await store.versionEvents()).map((x) => [x.kind, x.from?.name, x.to])).toEqual([
+        ["promote", "a", { name: "b", prompt: "compact", model: null }],
+      ]);
       const c = await store.candidates({ candidate: "prompt=b" });
       expect(c.map((x) => [x.decisionId, x.decision.decision])).toEqual([["cand-1", "deny"]]);
     });

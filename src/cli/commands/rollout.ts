@@ -9,6 +9,12 @@ import {
 import { Rollout, type TierStatus } from "../../rollout/controller.js";
 import { parseTimeArg } from "../../rollout/duration.js";
 import { RolloutError } from "../../rollout/errors.js";
+import {
+  promoteVersion,
+  rollbackVersion,
+  type VersionStatus,
+  versionStatus,
+} from "../../rollout/versions.js";
 import { DEFAULT_DB, openStore, StoreError } from "../../store/index.js";
 import type { DecisionStore, Mode } from "../../store/types.js";
 import { action, UsageError } from "../errors.js";
@@ -200,5 +206,83 @@ export function registerRollout(program: Command): void {
       }),
     );
   for (const sub of [status, promote, rollback, check]) cmd.addCommand(sub);
+  cmd.addCommand(versionCommand());
   program.addCommand(cmd);
+}
+
+const specText = (v: { name: string; prompt?: string | null; model?: string | null } | null) =>
+  v ? `${v.name} (prompt ${v.prompt ?? "default"}, model ${v.model ?? "default"})` : "(the service's flags)";
+
+function printVersions(st: VersionStatus): void {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`active:    ${specText(st.active)}`);
+  out(`previous:  ${st.previous ? specText(st.previous) : "-"}`);
+  out(`candidate: ${st.candidate ? specText(st.candidate) : "-"}`);
+  if (st.comparison) {
+    const c = st.comparison;
+    out(
+      `  compared on ${c.compared} requests: agreement with the active version ${pct(c.agreementWithCurrent)}, ${c.changed.length} changed`,
+    );
+  }
+  for (const g of st.gates) out(`  [${g.passed ? "pass" : "FAIL"}] ${g.name}: ${g.detail}`);
+  if (st.candidate) out(`may promote: ${st.mayPromote ? "yes" : "no"}`);
+  for (const e of st.history.slice(0, 5))
+    out(`  ${e.at} ${e.kind} ${e.from?.name ?? "-"} -> ${e.to.name} by ${e.by}: ${e.reason}`);
+}
+
+async function withLog<T>(
+  o: LogCliOptions,
+  fn: (store: DecisionStore, config: RolloutConfig) => Promise<T>,
+): Promise<T> {
+  const config = rolloutConfigFrom(o);
+  const store = await openLog(o, config);
+  try {
+    return await userErrors(() => fn(store, config));
+  } finally {
+    await store.close();
+  }
+}
+
+/** `rollout version status|promote|rollback`: the prompt/model version, A/B candidate and one-command rollback. */
+function versionCommand(): Command {
+  const cmd = new Command("version").description(
+    "the live prompt/model version, the candidate running in shadow beside it, promotion and one-command rollback",
+  );
+  const status = addDbOption(new Command("status"))
+    .description("active, previous and candidate versions; the candidate's comparison and gates")
+    .option("--json", "print JSON")
+    .action(
+      action(async (o: LogCliOptions & { json?: boolean }) => {
+        const st = await withLog(o, (store, config) => versionStatus(store, config));
+        if (o.json) json(st);
+        else printVersions(st);
+      }),
+    );
+  const promote = addDbOption(new Command("promote"))
+    .description("make the rollout file's versions.candidate live once its comparison passes the gates")
+    .requiredOption("--note <text>", "why: recorded with the promotion")
+    .option("--by <name>", "who decides (default: $USER)")
+    .option("--force", "promote although a gate fails (recorded)")
+    .action(
+      action(async (o: LogCliOptions & { note: string; by?: string; force?: boolean }) => {
+        const by = o.by ?? process.env.USER ?? "operator";
+        const st = await withLog(o, (store, config) =>
+          promoteVersion(store, config, by, o.note, o.force ?? false),
+        );
+        process.stdout.write(`now live: ${specText(st.active)}; previous: ${specText(st.previous)}\n`);
+      }),
+    );
+  const rollback = addDbOption(new Command("rollback"))
+    .description("return to the previous version")
+    .requiredOption("--reason <text>", "why: recorded with the rollback")
+    .option("--by <name>", "who (default: $USER)")
+    .action(
+      action(async (o: LogCliOptions & { reason: string; by?: string }) => {
+        const by = o.by ?? process.env.USER ?? "operator";
+        const st = await withLog(o, (store, config) => rollbackVersion(store, config, by, o.reason));
+        process.stdout.write(`now live: ${specText(st.active)}\n`);
+      }),
+    );
+  for (const sub of [status, promote, rollback]) cmd.addCommand(sub);
+  return cmd;
 }
