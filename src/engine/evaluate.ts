@@ -362,7 +362,9 @@ function references(
   );
   for (const c of new Set([r.cls, r.effectiveClass])) {
     const def = doc.actionClasses[c];
-    out.push(`class.${c}: ${def.description ?? c} (base risk ${def.baseRisk}, trust >= ${def.threshold})`);
+    out.push(
+      `class.${c}: ${(def.description ?? c).replace(/\.$/, "")} (base risk ${def.baseRisk}, trust >= ${def.threshold})`,
+    );
   }
   out.push(
     `trust.${r.risk}: ${r.risk}-risk actions need trust >= ${doc.trust.byRisk[r.risk]}; within ${doc.trust.borderlineBand} below is borderline`,

@@ -113,12 +113,13 @@ function toHour(h: string, min: string | undefined, ampm: string | undefined): n
 }
 
 const RANGE =
-  /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*(?:-|–|—|to|until|till)\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b/;
+  /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*(?:-|–|—|to|until|till|and)\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b/;
 
 /** An hours range in text: "9-5", "9am to 5pm", "08:00-18:00", "22:00-06:00". */
-export function hoursInText(lower: string): { start: number; end: number } | undefined {
+export function hoursInText(lower: string, explicitOnly = false): { start: number; end: number } | undefined {
   const m = RANGE.exec(lower);
   if (!m) {
+    if (explicitOnly) return undefined;
     if (/\b(business|office|working|normal work(ing)?) hours\b/.test(lower)) return { start: 9, end: 17 };
     return undefined;
   }

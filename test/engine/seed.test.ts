@@ -30,7 +30,8 @@ describe("seed-basic suite (the reference's eight validation scenarios)", () => 
 describe("generalization suite (other words, other numbers)", () => {
   it("decides every scenario correctly or acceptably, with no critical error", async () => {
     const report = await runSuite(createAdvisor(), loadSuite(dataPath("scenarios", "generalization.json")));
-    for (const r of report.results) expect.soft(r.correct || r.acceptable, `${r.id}: ${r.decision}`).toBe(true);
+    for (const r of report.results)
+      expect.soft(r.correct || r.acceptable, `${r.id}: ${r.decision}`).toBe(true);
     expect(report.criticalErrors).toBe(0);
     expect(report.reasoningCoverage).toBeGreaterThanOrEqual(0.8);
   });

@@ -47,6 +47,28 @@ describe("off-hours activity is judged against stated history", () => {
     expect(v.decision).toBe("allow");
   });
 
+  it("uses the actor's own stated hours before the team's", () => {
+    // 23:30 in New York: outside the team's 9-5, inside the actor's stated evening hours.
+    const inside = verdict(
+      situation({
+        timestamp: "2026-03-12T03:30:00Z",
+        team_context: "Team works 9-5 EST",
+        recent_history: "Lee usually commits between 20:00 and 02:00 EST",
+      }),
+    );
+    expect(signalIds(inside)).not.toContain("off_hours_deviation");
+    expect(signalIds(inside)).not.toContain("off_hours_activity");
+    // 10:00 in New York: inside the team's hours, outside the actor's.
+    const outside = verdict(
+      situation({
+        timestamp: "2026-03-11T15:00:00Z",
+        team_context: "Team works 9-5 EST",
+        recent_history: "Lee usually commits between 20:00 and 02:00 EST",
+      }),
+    );
+    expect(signalIds(outside)).toContain("off_hours_deviation");
+  });
+
   it("reads the team's time zone from the context (CET)", () => {
     // 07:30 UTC is 08:30 in Berlin: inside 8-17 CET, outside 9-5 New York.
     const v = verdict(

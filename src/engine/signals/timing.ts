@@ -22,6 +22,31 @@ export const detectTiming: Detector = (ctx) => {
     .join(" ");
   const all = ctx.allLower;
 
+  // The actor's own stated hours ("usually commits between 20:00 and 02:00") come first: inside them is
+  // normal for this actor whatever the team's hours; outside them is a deviation from stated history.
+  const actorText = narrative.find(
+    (t) => /history|previous/.test(t.path) && hoursInText(t.lower, true),
+  )?.lower;
+  const actorHours = actorText ? hoursInText(actorText, true) : undefined;
+  if (actorText && actorHours) {
+    const zoneA = zoneInText(actorText) || zoneInText(all) || ctx.doc.workingHours.timeZone;
+    const localA = localTime(ctx.instant, zoneA);
+    const label = `${fmt(actorHours.start)}-${fmt(actorHours.end)} ${zoneA}`;
+    if (withinWindow(localA.hour, actorHours.start, actorHours.end)) return [];
+    return [
+      {
+        id: "off_hours_deviation",
+        severity: "warn",
+        detail: `${localA.label} is outside the actor's stated hours ${label}`,
+        effect: "escalate",
+        rule: "context.working_hours: activity outside the actor's stated hours is a deviation from their history",
+        step: "context",
+        phrase: `unusual timing: ${localA.label} is outside the actor's usual ${label}, a pattern deviation from their stated history`,
+        suspicious: true,
+      },
+    ];
+  }
+
   // Whose hours: an explicit statement in the team context, else the policy's team hours.
   const teamText = narrative.find((t) => t.path.startsWith("team_context") && hoursInText(t.lower))?.lower;
   const stated = teamText ? hoursInText(teamText) : undefined;
