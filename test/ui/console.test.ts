@@ -281,6 +281,23 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     expect(await axeViolations(page), "operator-rollback").toEqual([]);
   });
 
+  it("notices new advisories while the queue is open, without re-rendering under the reviewer", async () => {
+    await goto(page, sidecar, "/queue");
+    await page.locator("table a.row-link").first().waitFor();
+    const before = Number.parseInt((await page.locator("#queue-results").textContent()) ?? "", 10);
+    await sidecar.advise({ ...readDocs, actor_id: "user:newcomer" });
+    const notice = page.locator(".queue-notice");
+    await notice.getByRole("button", { name: "Show the current queue" }).waitFor({ timeout: 15_000 });
+    expect(await notice.textContent()).toContain(`${before + 1} waiting now`);
+    // The list itself did not move while the reviewer was reading it.
+    expect(await page.locator("table a.row-link").allTextContents()).not.toContain("read by user:newcomer");
+    await notice.getByRole("button", { name: "Show the current queue" }).click();
+    await expect
+      .poll(() => page.locator("table a.row-link").first().textContent())
+      .toBe("read by user:newcomer");
+    expect(await page.locator("#queue-results").textContent()).toBe(`${before + 1} waiting for review`);
+  });
+
   it("is usable with the keyboard alone: skip link, navigation, reasoning steps, agree", async () => {
     // A fresh load, so focus starts at the top of the document.
     await page.goto("about:blank");

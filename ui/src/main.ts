@@ -46,7 +46,12 @@ async function show(moveFocus: boolean): Promise<void> {
   }
   document.title = `${entry.title} · policy-advisor`;
   try {
-    await entry.page({ main, route, isCurrent: () => mine === generation, refresh: () => void show(false) });
+    await entry.page({
+      main,
+      route,
+      isCurrent: () => mine === generation,
+      refresh: (focus = false) => void show(focus),
+    });
   } catch (err) {
     if (mine === generation)
       render(

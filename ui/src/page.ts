@@ -5,8 +5,8 @@ export interface PageContext {
   route: Route;
   /** False once the user has navigated elsewhere: a late answer must not overwrite the new page. */
   isCurrent: () => boolean;
-  /** Renders the current route again (after a review, a new token, ...). */
-  refresh: () => void;
+  /** Renders the current route again (after a review, a new token, ...); optionally focuses its heading. */
+  refresh: (moveFocus?: boolean) => void;
 }
 
 export type Page = (ctx: PageContext) => Promise<void>;

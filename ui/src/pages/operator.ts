@@ -2,7 +2,7 @@ import { api } from "../api.js";
 import { mountChart } from "../charts.js";
 import { h, render, statusLine } from "../dom.js";
 import { humanize, ms, pct, when } from "../format.js";
-import type { Page } from "../page.js";
+import type { Page, PageContext } from "../page.js";
 import { href } from "../router.js";
 import {
   type Measures,
@@ -236,6 +236,25 @@ function tierCard(t: TierRollout, onDone: () => void): HTMLElement {
   );
 }
 
+const RUNTIME_POLL_MS = 5_000;
+
+/** Cache and queue numbers move by the second: keep them current while the page is open. */
+function watchRuntime(ctx: PageContext, panel: HTMLElement): void {
+  const timer = setInterval(async () => {
+    if (!ctx.isCurrent() || !panel.isConnected) {
+      clearInterval(timer);
+      return;
+    }
+    try {
+      const rt = await api.runtime();
+      if (!ctx.isCurrent()) return;
+      panel.querySelector("dl.facts")?.replaceWith(runtimePanel(rt));
+    } catch {
+      // Keep the last numbers; the next tick tries again.
+    }
+  }, RUNTIME_POLL_MS);
+}
+
 /** Rollout state per tier, and the service's numbers over time. */
 export const operatorPage: Page = async (ctx) => {
   const periodKey = ctx.route.params.get("period") ?? "24h";
@@ -294,6 +313,7 @@ export const operatorPage: Page = async (ctx) => {
       ? runtimePanel(rt.value)
       : errorBox(rt.reason, "the runtime numbers (GET /v1/runtime)"),
   );
+  if (rt.status === "fulfilled") watchRuntime(ctx, runtime);
 
   render(overall, h("h3", { id: "overall-title" }, `All tiers, ${period.label.toLowerCase()}`));
   if (stats.status === "rejected") {

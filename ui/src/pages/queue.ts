@@ -1,7 +1,7 @@
 import { api } from "../api.js";
 import { h, render } from "../dom.js";
 import { humanize, pct, summarize, when } from "../format.js";
-import type { Page } from "../page.js";
+import type { Page, PageContext } from "../page.js";
 import { decisionHref, formParams, href } from "../router.js";
 import { TIERS } from "../types.js";
 import {
@@ -19,6 +19,51 @@ import {
 } from "../widgets.js";
 
 const LIMIT = 50;
+/** How often an open queue checks for new or reviewed advisories. */
+const POLL_MS = 10_000;
+
+/**
+ * Tells the reviewer when the queue changed (new advisories, or someone else reviewed one) without
+ * re-rendering under their hands: a notice with a button, announced once by the status region.
+ */
+function watchQueue(
+  ctx: PageContext,
+  filters: Parameters<typeof api.queue>[0],
+  shown: { total: number; newest: string | null },
+  notice: HTMLElement,
+): void {
+  let said = "";
+  const timer = setInterval(async () => {
+    if (!ctx.isCurrent() || !notice.isConnected) {
+      clearInterval(timer);
+      return;
+    }
+    try {
+      const latest = await api.queue({ ...filters, limit: 1 });
+      if (!ctx.isCurrent()) return;
+      const newest = latest.items[0]?.decisionId ?? null;
+      if (latest.total === shown.total && newest === shown.newest) return;
+      const text = `The queue has changed: ${latest.total} waiting now.`;
+      if (text === said) return;
+      said = text;
+      render(
+        notice,
+        h(
+          "p",
+          { class: "status status-info" },
+          `${text} `,
+          h(
+            "button",
+            { type: "button", class: "secondary", onclick: () => ctx.refresh(true) },
+            "Show the current queue",
+          ),
+        ),
+      );
+    } catch {
+      // A failed check changes nothing on screen; the next one tries again.
+    }
+  }, POLL_MS);
+}
 
 /** Advisories awaiting review, newest first, with the review rates so far. */
 export const queuePage: Page = async (ctx) => {
@@ -52,6 +97,7 @@ export const queuePage: Page = async (ctx) => {
 
   const rates = h("section", { class: "panel", "aria-labelledby": "rates-title" }, loading("review rates"));
   const results = h("section", { "aria-labelledby": "queue-results" }, loading("the review queue"));
+  const notice = h("div", { class: "queue-notice", role: "status" });
   render(
     ctx.main,
     ...pageHeading(
@@ -60,6 +106,7 @@ export const queuePage: Page = async (ctx) => {
     ),
     rates,
     form,
+    notice,
     results,
   );
 
@@ -91,6 +138,7 @@ export const queuePage: Page = async (ctx) => {
     return;
   }
   const { items, total } = queue.value;
+  watchQueue(ctx, { ...filters, limit: 1 }, { total, newest: items[0]?.decisionId ?? null }, notice);
   const heading = h("h3", { id: "queue-results" }, `${total} waiting for review`);
   if (items.length === 0) {
     render(
