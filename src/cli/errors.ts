@@ -1,4 +1,5 @@
 import { PolicyError } from "../policy/load.js";
+import { PromptError } from "../prompts/variant.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 
 /** A mistake by the user (bad flag, unreadable file): message only, exit 2, no stack trace. */
@@ -16,7 +17,7 @@ export function reportError(err: unknown): number {
     for (const i of err.issues) process.stderr.write(`  ${i.path || "(root)"}: ${i.message}\n`);
     return 2;
   }
-  if (err instanceof PolicyError || err instanceof UsageError) {
+  if (err instanceof PolicyError || err instanceof PromptError || err instanceof UsageError) {
     process.stderr.write(`error: ${err.message}\n`);
     return 2;
   }

@@ -1,3 +1,4 @@
+import { loadVariant } from "../../prompts/registry.js";
 import type { BackendOpener } from "../factory.js";
 import { createOpenAiBackend } from "./backend.js";
 import { chatCompletionsUrl } from "./protocol.js";
@@ -23,13 +24,16 @@ async function firstServedModel(baseUrl: string, apiKey: string | undefined): Pr
  */
 export const open: BackendOpener = async (opts) => {
   if (!opts.llmUrl) throw new Error("--llm-url: expected the model server's URL");
+  chatCompletionsUrl(opts.llmUrl); // a bad URL is reported before anything is asked of the network
+  // A wrong --prompt is a user error worth reporting before any network call.
+  const prompt = loadVariant(opts.prompt);
   const apiKey = process.env.POLICY_ADVISOR_LLM_API_KEY ?? process.env.OPENAI_API_KEY;
   const model = opts.llmModel ?? (await firstServedModel(opts.llmUrl, apiKey));
   return createOpenAiBackend({
     baseUrl: opts.llmUrl,
     model,
     ...(apiKey ? { apiKey } : {}),
-    ...(opts.prompt ? { prompt: opts.prompt } : {}),
+    prompt,
     ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.sequences !== undefined ? { parallelism: opts.sequences } : {}),
