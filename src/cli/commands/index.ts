@@ -8,6 +8,7 @@ import { registerReplay } from "./replay.js";
 import { registerReport } from "./report.js";
 import { registerRollout } from "./rollout.js";
 import { registerServe } from "./serve.js";
+import { registerTesting } from "./testing.js";
 
 /** Every subcommand registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerRollout(program);
   registerExport(program);
   registerPrompts(program);
+  registerTesting(program);
 }

@@ -1,0 +1,244 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { LlamaContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import { loadVariant, type PromptVariant, renderPrompt } from "../../prompts/index.js";
+import { AdviceSchema } from "../../schemas/decision.js";
+import { ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
+import { AdviceParseError } from "../parse/result.js";
+import { parseFreeText } from "../parse/text.js";
+import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
+import { generateOnSequence } from "./generate.js";
+import { classifyLoadError, type GpuChoice, type LoadedModel, loadModel } from "./load.js";
+import { SequencePool } from "./pool.js";
+import { PromptTokenizer } from "./prompt-tokens.js";
+
+export interface LlamaBackendOptions {
+  modelPath: string;
+  /** A prompt variant, or its id / file path (default "default"). */
+  prompt?: PromptVariant | string;
+  gpu?: GpuChoice;
+  /** CPU threads; default the physical core count. */
+  threads?: number;
+  /** Tokens per sequence; default: room for the prompt prefix plus 2048, within the model's trained size. */
+  contextSize?: number;
+  /** Parallel requests (context sequences); default 1. */
+  sequences?: number;
+  /** 0 (default) is greedy decoding: the same request gives the same answer. */
+  temperature?: number;
+  seed?: number;
+  /** Cap on generated tokens; default 3072 for JSON (the grammar ends it sooner), 512 for free text. */
+  maxTokens?: number;
+  /** Evaluate the prompt prefix into every sequence at load time (default true) so no request pays for it. */
+  warmup?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LlamaRuntimeStats {
+  device: string;
+  gpuLayers: number;
+  threads: number;
+  contextSize: number;
+  sequences: number;
+  busy: number;
+  waiting: number;
+  requests: number;
+  prefixTokens: number;
+  tokens: TokenUsage;
+}
+
+const TEXT_MAX_TOKENS = 512;
+const JSON_MAX_TOKENS = 3072;
+/** Room for the per-request part (situation and findings, bounded by the renderer) in the default context size. */
+const REQUEST_TOKEN_BUDGET = 2048;
+
+/** Converts the model's text to advice, or throws AdviceParseError (the advisor then fails closed). */
+export function parseAdviceText(text: string, format: "json" | "text"): LlmAdviceResult["advice"] {
+  if (format === "text") {
+    const r = parseFreeText(text);
+    if (!r.ok) throw new AdviceParseError(r.failure);
+    return r.advice;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new AdviceParseError({ code: "no_answer", message: `not JSON: ${(err as Error).message}` });
+  }
+  const r = AdviceSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new AdviceParseError({
+      code: "invalid_value",
+      message: `the JSON does not match the advice schema: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+    });
+  }
+  return r.data;
+}
+
+/** The in-process llama.cpp policy interpreter. */
+export class LlamaBackend implements LlmBackend {
+  readonly kind = "llama" as const;
+  readonly modelId: string;
+  readonly promptVersion: string;
+  readonly parallelism: number;
+  private requests = 0;
+  private readonly totals: TokenUsage = { evaluated: 0, reused: 0, generated: 0 };
+
+  private constructor(
+    readonly loaded: LoadedModel,
+    readonly context: LlamaContext,
+    readonly variant: PromptVariant,
+    readonly tokenizer: PromptTokenizer,
+    private readonly pool: SequencePool,
+    private readonly grammar: LlamaGrammar | undefined,
+    private readonly opts: LlamaBackendOptions,
+  ) {
+    this.modelId = modelIdOf(loaded.model, opts.modelPath);
+    this.promptVersion = variant.version;
+    this.parallelism = pool.sequences.length;
+  }
+
+  static async create(opts: LlamaBackendOptions): Promise<LlamaBackend> {
+    const variant = typeof opts.prompt === "object" ? opts.prompt : loadVariant(opts.prompt ?? "default");
+    const loaded = await loadModel({
+      modelPath: opts.modelPath,
+      ...(opts.gpu !== undefined ? { gpu: opts.gpu } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    const tokenizer = new PromptTokenizer(loaded.model);
+    const prefixTokens = tokenizer.sharedPrefix(variant.prefix).length;
+    const sequences = Math.max(1, opts.sequences ?? 1);
+    const answerTokens = opts.maxTokens ?? (variant.format === "json" ? JSON_MAX_TOKENS : TEXT_MAX_TOKENS);
+    const contextSize =
+      opts.contextSize ??
+      Math.min(
+        loaded.model.trainContextSize,
+        Math.ceil((prefixTokens + REQUEST_TOKEN_BUDGET + answerTokens) / 256) * 256,
+      );
+    let context: LlamaContext;
+    try {
+      context = await loaded.model.createContext({
+        contextSize,
+        sequences,
+        threads: opts.threads ?? loaded.threads,
+        // One batch can then carry a whole prefix, or one decode step of every sequence.
+        batchSize: Math.min(2048, contextSize),
+      });
+    } catch (err) {
+      await loaded.model.dispose();
+      throw classifyLoadError(err, `a context of ${sequences} x ${contextSize} tokens`);
+    }
+    const grammar =
+      variant.format === "json"
+        ? await loaded.llama.createGrammarForJsonSchema(ADVICE_JSON_SCHEMA)
+        : undefined;
+    const backend = new LlamaBackend(
+      loaded,
+      context,
+      variant,
+      tokenizer,
+      new SequencePool(context, sequences),
+      grammar,
+      opts,
+    );
+    if (opts.warmup !== false) await backend.warmup();
+    return backend;
+  }
+
+  /**
+   * Puts the prompt prefix into every sequence. The first sequence evaluates it; the others load a copy of
+   * that state, so the prefix is computed once however many sequences there are.
+   */
+  async warmup(): Promise<void> {
+    const tokens = this.tokenizer.sharedPrefix(this.variant.prefix);
+    const [first, ...rest] = this.pool.sequences;
+    if (!first) return;
+    await first.clearHistory();
+    await first.evaluateWithoutGeneratingNewTokens(tokens);
+    this.totals.evaluated += tokens.length;
+    if (rest.length === 0) return;
+    const dir = mkdtempSync(join(tmpdir(), "policy-advisor-prefix-"));
+    try {
+      const file = join(dir, "prefix.state");
+      await first.saveStateToFile(file);
+      for (const seq of rest) {
+        await seq.clearHistory();
+        await seq.loadStateFromFile(file, { acceptRisk: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  get prefixTokenCount(): number {
+    return this.tokenizer.sharedPrefix(this.variant.prefix).length;
+  }
+
+  async advise(req: LlmAdviceRequest): Promise<LlmAdviceResult> {
+    const started = performance.now();
+    const rendered = renderPrompt(this.variant, { situation: req.situation, verdict: req.verdict });
+    const tokens = this.tokenizer.chat(rendered.prefix, rendered.request);
+    // Never let llama.cpp shift the context (it would drop the start of the prompt): the answer must fit.
+    const room = this.context.contextSize - tokens.length;
+    if (room < 64) {
+      throw new Error(
+        `the prompt (${tokens.length} tokens) does not fit the context (${this.context.contextSize} tokens per sequence): ` +
+          "raise --context-size",
+      );
+    }
+    const maxTokens = Math.min(
+      this.opts.maxTokens ?? (this.grammar ? JSON_MAX_TOKENS : TEXT_MAX_TOKENS),
+      room,
+    );
+    const seq = await this.pool.acquire(req.signal);
+    try {
+      const result = await generateOnSequence(seq, {
+        tokens,
+        ...(this.grammar ? { grammar: this.grammar } : {}),
+        maxTokens,
+        temperature: this.opts.temperature ?? 0,
+        ...(this.opts.seed !== undefined ? { seed: this.opts.seed } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      this.requests++;
+      this.totals.evaluated += result.usage.evaluated;
+      this.totals.reused += result.usage.reused;
+      this.totals.generated += result.usage.generated;
+      const advice = parseAdviceText(result.text, this.variant.format);
+      return { advice, usage: result.usage, ms: performance.now() - started, raw: result.text };
+    } finally {
+      this.pool.release(seq);
+    }
+  }
+
+  stats(): LlamaRuntimeStats {
+    return {
+      device: this.loaded.device,
+      gpuLayers: this.loaded.gpuLayers,
+      threads: this.opts.threads ?? this.loaded.threads,
+      contextSize: this.context.contextSize,
+      sequences: this.parallelism,
+      busy: this.pool.busy,
+      waiting: this.pool.waiting,
+      requests: this.requests,
+      prefixTokens: this.prefixTokenCount,
+      tokens: { ...this.totals },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.pool.close();
+    await this.context.dispose();
+    await this.loaded.model.dispose();
+  }
+}
+
+function modelIdOf(model: LlamaModel, path: string): string {
+  const name = model.fileInfo.metadata.general?.name;
+  const file = basename(path);
+  return typeof name === "string" && name.trim() ? `${name.trim()} (${file})` : file;
+}
+
+export const createLlamaBackend = (opts: LlamaBackendOptions): Promise<LlamaBackend> =>
+  LlamaBackend.create(opts);
