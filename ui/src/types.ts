@@ -126,6 +126,10 @@ export interface Rollout {
 export interface Runtime {
   cache: { enabled: boolean; size: number; hits: number; misses: number; hitRate: number | null };
   queue: { depth: number; running: number; capacity: number; concurrency: number };
-  llm: Record<string, unknown> | null;
+  llm: { kind: string; model: string; prompt: string; parallelism: number } | null;
   circuit: "closed" | "open" | "half_open" | null;
+  /** Additions the sidecar sends beyond the contract's minimum. */
+  engine?: string;
+  versions?: { policy: string; prompt: string | null; model: string | null };
+  jobs?: { pending: number; finished: number };
 }

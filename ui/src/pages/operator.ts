@@ -73,7 +73,7 @@ function rateChart(
 }
 
 function runtimePanel(rt: Runtime): HTMLElement {
-  return facts("Runtime", [
+  const pairs: [string, string][] = [
     ["Cache", rt.cache.enabled ? `on, ${rt.cache.size} entries` : "off"],
     [
       "Cache hit rate",
@@ -83,12 +83,17 @@ function runtimePanel(rt: Runtime): HTMLElement {
     ],
     ["Queue depth", `${rt.queue.depth} waiting of ${rt.queue.capacity}`],
     ["Running", `${rt.queue.running} of ${rt.queue.concurrency}`],
-    ["Model circuit", rt.circuit ? humanize(rt.circuit) : "no model"],
+    ["Engine", rt.engine ?? "n/a"],
     [
       "Model",
-      rt.llm ? String(rt.llm.model ?? rt.llm.id ?? rt.llm.kind ?? "configured") : "none (rules only)",
+      rt.llm ? `${rt.llm.model} (${rt.llm.kind}, ${rt.llm.parallelism} parallel)` : "none (rules only)",
     ],
-  ]);
+    ["Model circuit", rt.circuit ? humanize(rt.circuit) : "no model"],
+  ];
+  if (rt.llm) pairs.push(["Prompt", rt.llm.prompt]);
+  if (rt.versions) pairs.push(["Policy version", rt.versions.policy]);
+  if (rt.jobs) pairs.push(["Async jobs", `${rt.jobs.pending} pending, ${rt.jobs.finished} finished`]);
+  return facts("Runtime", pairs);
 }
 
 /**
