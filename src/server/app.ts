@@ -14,6 +14,7 @@ import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { DecisionStore } from "../store/types.js";
 import type { TokenSet } from "./auth.js";
+import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { JobTable } from "./jobs.js";
 import { ServerMetrics } from "./metrics.js";
@@ -158,12 +159,20 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     if (ctx.closing) reply.header("connection", "close");
   });
 
+  const connections = new ConnectionTracker(app.server);
+  let idleSweep: NodeJS.Timeout | undefined;
   app.addHook("preClose", async () => {
     // Stop taking work: new requests get 503, queued work fails closed, running advisories finish.
     ctx.closing = true;
     void queue.close();
+    // Node closes the connections idle when close() is called; one that goes idle later, or that never
+    // carried a request, would hold the server open for up to a minute. Sweep them as they idle.
+    connections.closeIdle();
+    idleSweep = setInterval(() => connections.closeIdle(), 100);
+    idleSweep.unref();
   });
   app.addHook("onClose", async () => {
+    if (idleSweep) clearInterval(idleSweep);
     await queue.close();
     await service.drain();
     await opts.store.close();

@@ -83,7 +83,9 @@ export async function startModelServer(delayMs: number): Promise<ModelServer> {
     },
     close: async () => {
       for (const res of open) res.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
