@@ -1,5 +1,5 @@
 import { type Tier, TierSchema } from "../schemas/decision.js";
-import type { DecisionRecord, DecisionStore, Mode, RolloutEvent } from "../store/types.js";
+import type { DecisionFacts, DecisionStore, Mode, RolloutEvent } from "../store/types.js";
 import {
   capForTier,
   configuredMode,
@@ -148,8 +148,8 @@ export class Rollout {
     return this.modes.get(tier)?.since ?? null;
   }
 
-  private async records(tier: Tier, since: string, until?: string): Promise<DecisionRecord[]> {
-    return this.opts.store.query({
+  private async records(tier: Tier, since: string, until?: string): Promise<DecisionFacts[]> {
+    return this.opts.store.facts({
       tier,
       since,
       ...(until ? { until } : {}),
@@ -343,7 +343,7 @@ export class Rollout {
         }
       }
     }
-    const reviewed = await this.opts.store.query({
+    const reviewed = await this.opts.store.facts({
       tier,
       reviewed: true,
       since: new Date(this.now() - this.config.gates.window).toISOString(),
@@ -360,7 +360,7 @@ export class Rollout {
    * Called after a review is recorded: a wrong allow on a high-risk action rolls its tier back to shadow
    * at once, without waiting for the periodic check.
    */
-  async onReview(record: DecisionRecord): Promise<RollbackEntry | undefined> {
+  async onReview(record: DecisionFacts): Promise<RollbackEntry | undefined> {
     if (!this.config.rollback.enabled || !isWrongAllowHighRisk(record)) return undefined;
     await this.refresh();
     const from = this.resolveMode(record.tier);
@@ -387,7 +387,7 @@ export class Rollout {
   }
 }
 
-function wrongAllowReason(r: DecisionRecord): string {
+function wrongAllowReason(r: DecisionFacts): string {
   const who = r.review ? `${r.review.reviewer} reviewed ${r.decisionId}` : r.decisionId;
   return `wrong allow on a ${r.decision.riskLevel}-risk action: ${who}, advice allow, final ${r.review?.finalDecision}`;
 }

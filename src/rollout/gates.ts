@@ -1,5 +1,5 @@
 import type { Tier } from "../schemas/decision.js";
-import type { DecisionRecord, Mode } from "../store/types.js";
+import type { DecisionFacts, Mode } from "../store/types.js";
 import { type GatesConfig, nextMode } from "./config.js";
 import type { Measures } from "./measures.js";
 
@@ -22,7 +22,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  * review, else against the caller's control. In advisory mode callers often stop sending controls;
  * reviews are then the evidence.
  */
-export function referenceAgreement(records: readonly DecisionRecord[]): {
+export function referenceAgreement(records: readonly DecisionFacts[]): {
   rate: number | null;
   sample: number;
 } {
@@ -54,7 +54,7 @@ export function evaluateGates(
   tier: Tier,
   mode: Mode,
   m: Measures,
-  records: readonly DecisionRecord[],
+  records: readonly DecisionFacts[],
   cfg: GatesConfig,
 ): GateResult {
   const next = nextMode(tier, mode);

@@ -1,6 +1,6 @@
 import type { DecisionValue } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
-import type { DecisionRecord } from "../store/types.js";
+import type { DecisionFacts } from "../store/types.js";
 
 /** The numbers the rollout is steered by, over any set of logged decisions. */
 export interface Measures {
@@ -22,16 +22,16 @@ export interface Measures {
 
 const HIGH_RISK = new Set(["high", "critical"]);
 
-export const isWrongAllowHighRisk = (r: DecisionRecord): boolean =>
+export const isWrongAllowHighRisk = (r: DecisionFacts): boolean =>
   r.review !== undefined &&
   r.decision.decision === "allow" &&
   r.review.finalDecision !== "allow" &&
   HIGH_RISK.has(r.decision.riskLevel);
 
-export const isOverride = (r: DecisionRecord): boolean =>
+export const isOverride = (r: DecisionFacts): boolean =>
   r.review !== undefined && r.review.finalDecision !== r.decision.decision;
 
-export const isMismatch = (r: DecisionRecord): boolean =>
+export const isMismatch = (r: DecisionFacts): boolean =>
   r.control !== undefined && r.control !== r.decision.decision;
 
 /** Nearest-rank percentile of an ascending list. */
@@ -44,7 +44,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 const ratio = (n: number, d: number): number | null => (d === 0 ? null : round(n / d));
 
-export function computeMeasures(records: readonly DecisionRecord[]): Measures {
+export function computeMeasures(records: readonly DecisionFacts[]): Measures {
   const distribution: Record<DecisionValue, number> = { allow: 0, deny: 0, require_attestation: 0 };
   let withControl = 0;
   let agree = 0;
@@ -84,8 +84,8 @@ export function computeMeasures(records: readonly DecisionRecord[]): Measures {
   };
 }
 
-export function measuresByTier(records: readonly DecisionRecord[]): Partial<Record<Tier, Measures>> {
-  const groups = new Map<Tier, DecisionRecord[]>();
+export function measuresByTier(records: readonly DecisionFacts[]): Partial<Record<Tier, Measures>> {
+  const groups = new Map<Tier, DecisionFacts[]>();
   for (const r of records) {
     const g = groups.get(r.tier);
     if (g) g.push(r);
@@ -95,13 +95,13 @@ export function measuresByTier(records: readonly DecisionRecord[]): Partial<Reco
 }
 
 /** "policy / prompt / model" of a decision: the unit a version comparison is made on. */
-export const versionKey = (r: DecisionRecord): string => {
+export const versionKey = (r: DecisionFacts): string => {
   const v = r.decision.versions;
   return `policy=${v.policy} prompt=${v.prompt ?? "none"} model=${v.model ?? "none"}`;
 };
 
-export function measuresByVersion(records: readonly DecisionRecord[]): Record<string, Measures> {
-  const groups = new Map<string, DecisionRecord[]>();
+export function measuresByVersion(records: readonly DecisionFacts[]): Record<string, Measures> {
+  const groups = new Map<string, DecisionFacts[]>();
   for (const r of records) {
     const k = versionKey(r);
     const g = groups.get(k);
@@ -128,9 +128,9 @@ export interface SeriesPoint {
 const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 } as const;
 
 /** Measures per hour or day (UTC), oldest first; empty buckets between the first and last are included. */
-export function series(records: readonly DecisionRecord[], bucket: "hour" | "day"): SeriesPoint[] {
+export function series(records: readonly DecisionFacts[], bucket: "hour" | "day"): SeriesPoint[] {
   const size = BUCKET_MS[bucket];
-  const groups = new Map<number, DecisionRecord[]>();
+  const groups = new Map<number, DecisionFacts[]>();
   for (const r of records) {
     const k = Math.floor(Date.parse(r.createdAt) / size) * size;
     const g = groups.get(k);

@@ -35,7 +35,7 @@ export function defaultBucket(since?: string, until?: string, now = Date.now()):
 
 /** Measures overall, per tier, per version and as a time series, over the decisions a query selects. */
 export async function computeStats(store: DecisionStore, q: StatsQuery): Promise<Stats> {
-  const records = await store.query({
+  const records = await store.facts({
     ...(q.since ? { since: q.since } : {}),
     ...(q.until ? { until: q.until } : {}),
     ...(q.tier ? { tier: q.tier } : {}),

@@ -6,6 +6,9 @@ import {
   DECISION_COLUMNS,
   type DecisionRow,
   eventFromRow,
+  FACT_COLUMNS,
+  type FactRow,
+  factsFromRow,
   fromRow,
   normalizeTime,
   type RolloutEventRow,
@@ -17,6 +20,7 @@ import {
 } from "./rows.js";
 import type {
   CandidateDecision,
+  DecisionFacts,
   DecisionQuery,
   DecisionRecord,
   DecisionStore,
@@ -208,6 +212,18 @@ class PostgresStore implements DecisionStore {
       [...all, q.offset ?? 0],
     );
     return r.rows.map((row) => fromRow({ ...row, latency_ms: Number(row.latency_ms) }));
+  }
+
+  async facts(q: DecisionQuery): Promise<DecisionFacts[]> {
+    const { sql, params } = whereClause(q, ph, "ILIKE");
+    const order = q.order === "asc" ? "ASC" : "DESC";
+    const limit = q.limit === undefined ? "" : `LIMIT ${ph(params.length + 1)}`;
+    const all = q.limit === undefined ? params : [...params, q.limit];
+    const r = await this.pool.query<FactRow>(
+      `SELECT ${FACT_COLUMNS} FROM decisions ${sql} ORDER BY created_at ${order}, decision_id ${order} ${limit} OFFSET ${ph(all.length + 1)}`,
+      [...all, q.offset ?? 0],
+    );
+    return r.rows.map(factsFromRow);
   }
 
   async count(q: DecisionQuery): Promise<number> {

@@ -2,6 +2,7 @@ import type { DecisionValue } from "../schemas/common.js";
 import type { Decision, Tier } from "../schemas/decision.js";
 import type { RequestShape } from "../schemas/request.js";
 import type {
+  DecisionFacts,
   DecisionQuery,
   DecisionRecord,
   Mode,
@@ -137,6 +138,46 @@ export function fromRow(row: DecisionRow): DecisionRecord {
   if (row.control !== null) rec.control = row.control as DecisionValue;
   if (row.review !== null) rec.review = JSON.parse(row.review) as Review;
   return rec;
+}
+
+/** The columns facts() reads: no request or decision JSON. */
+export const FACT_COLUMNS =
+  "decision_id, created_at, tier, mode, decision, control, source, risk, latency_ms, policy_version, prompt_version, model_version, review";
+
+export type FactRow = Pick<
+  DecisionRow,
+  | "decision_id"
+  | "created_at"
+  | "tier"
+  | "mode"
+  | "decision"
+  | "control"
+  | "source"
+  | "risk"
+  | "latency_ms"
+  | "policy_version"
+  | "prompt_version"
+  | "model_version"
+  | "review"
+>;
+
+export function factsFromRow(row: FactRow): DecisionFacts {
+  const f: DecisionFacts = {
+    decisionId: row.decision_id,
+    createdAt: row.created_at,
+    tier: row.tier as Tier,
+    mode: row.mode as Mode,
+    decision: {
+      decision: row.decision as DecisionValue,
+      riskLevel: row.risk as Decision["riskLevel"],
+      source: row.source as Decision["source"],
+      latencyMs: Number(row.latency_ms),
+      versions: { policy: row.policy_version, prompt: row.prompt_version, model: row.model_version },
+    },
+  };
+  if (row.control !== null) f.control = row.control as DecisionValue;
+  if (row.review !== null) f.review = JSON.parse(row.review) as Review;
+  return f;
 }
 
 /** SQL WHERE clause and parameters for a query; `ph(n)` renders the n-th placeholder (1-based). */

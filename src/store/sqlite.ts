@@ -7,6 +7,9 @@ import {
   DECISION_COLUMNS,
   type DecisionRow,
   eventFromRow,
+  FACT_COLUMNS,
+  type FactRow,
+  factsFromRow,
   fromRow,
   normalizeTime,
   type RolloutEventRow,
@@ -18,6 +21,7 @@ import {
 } from "./rows.js";
 import type {
   CandidateDecision,
+  DecisionFacts,
   DecisionQuery,
   DecisionRecord,
   DecisionStore,
@@ -184,6 +188,17 @@ class SqliteStore implements DecisionStore {
       )
       .all(...params, q.limit ?? -1, q.offset ?? 0) as DecisionRow[];
     return rows.map(fromRow);
+  }
+
+  async facts(q: DecisionQuery): Promise<DecisionFacts[]> {
+    const { sql, params } = whereClause(q, () => "?", "LIKE");
+    const order = q.order === "asc" ? "ASC" : "DESC";
+    const rows = this.db
+      .prepare(
+        `SELECT ${FACT_COLUMNS} FROM decisions ${sql} ORDER BY created_at ${order}, decision_id ${order} LIMIT ? OFFSET ?`,
+      )
+      .all(...params, q.limit ?? -1, q.offset ?? 0) as FactRow[];
+    return rows.map(factsFromRow);
   }
 
   async count(q: DecisionQuery): Promise<number> {

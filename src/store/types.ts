@@ -31,6 +31,20 @@ export interface DecisionRecord {
   review?: Review;
 }
 
+/**
+ * What the measures need of a logged decision, read from columns without parsing the stored request and
+ * decision JSON: the service computes status and rollback checks over many of these. A DecisionRecord is one.
+ */
+export interface DecisionFacts {
+  decisionId: string;
+  createdAt: string;
+  tier: Tier;
+  mode: Mode;
+  control?: DecisionValue;
+  decision: Pick<Decision, "decision" | "riskLevel" | "source" | "latencyMs" | "versions">;
+  review?: Review;
+}
+
 export interface DecisionQuery {
   since?: string;
   until?: string;
@@ -107,6 +121,8 @@ export interface DecisionStore {
   append(record: DecisionRecord): Promise<void>;
   get(decisionId: string): Promise<DecisionRecord | undefined>;
   query(q: DecisionQuery): Promise<DecisionRecord[]>;
+  /** Like query, but only the facts the measures need (cheap for large windows). */
+  facts(q: DecisionQuery): Promise<DecisionFacts[]>;
   /** How many records match (limit and offset ignored). */
   count(q: DecisionQuery): Promise<number>;
   review(decisionId: string, review: Review): Promise<DecisionRecord | undefined>;

@@ -179,6 +179,25 @@ for (const b of backends) {
         "f2",
       ]);
       expect(await store.count({ ...range, actor: "user:f" })).toBe(3);
+      // facts(): the same selection, read from columns only.
+      const facts = await store.facts({ ...range, tier: "write" });
+      const full = await store.query({ ...range, tier: "write" });
+      expect(facts).toEqual(
+        full.map((r) => ({
+          decisionId: r.decisionId,
+          createdAt: r.createdAt,
+          tier: r.tier,
+          mode: r.mode,
+          control: r.control,
+          decision: {
+            decision: r.decision.decision,
+            riskLevel: r.decision.riskLevel,
+            source: r.decision.source,
+            latencyMs: r.decision.latencyMs,
+            versions: r.decision.versions,
+          },
+        })),
+      );
       // Free text over input and decision, case-insensitive, with LIKE wildcards taken literally.
       expect((await store.query({ ...range, q: "GRANT_ROLE" })).map((r) => r.decisionId)).toEqual(["f3"]);
       expect(await store.count({ ...range, q: "100%_sure" })).toBe(0);
