@@ -351,6 +351,43 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
   });
 });
 
+describe.skipIf(!chromiumAvailable)("a long decision log", () => {
+  let sidecar: Sidecar;
+  let page: Page;
+  beforeAll(async () => {
+    sidecar = await startSidecar({ mode: "enforce" });
+    const requests = Array.from({ length: 60 }, (_, i) => ({ ...readDocs, actor_id: `user:u${i}` }));
+    const res = await fetch(`${sidecar.url}/v1/advisory/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ requests }),
+    });
+    expect(res.status).toBe(200);
+    page = await openPage(browser, errors);
+  });
+  afterAll(async () => {
+    await page?.context().close();
+    await sidecar?.close();
+  });
+
+  it("pages through it 50 at a time, each decision once", async () => {
+    await goto(page, sidecar, "/log");
+    await page.locator("table").waitFor();
+    expect(await page.locator("#log-results").textContent()).toBe("60 decisions");
+    expect(await page.locator("nav.pager span").textContent()).toBe("Showing 1–50 of 60");
+    const first = await page.locator("tbody a").allTextContents();
+    expect(first).toHaveLength(50);
+    await page.getByRole("link", { name: "Older →" }).click();
+    await expect.poll(() => page.locator("nav.pager span").textContent()).toBe("Showing 51–60 of 60");
+    const second = await page.locator("tbody a").allTextContents();
+    expect(second).toHaveLength(10);
+    expect(new Set([...first, ...second]).size).toBe(60);
+    expect(await page.getByRole("link", { name: "Older →" }).count()).toBe(0);
+    await page.getByRole("link", { name: "← Newer" }).click();
+    await expect.poll(() => page.locator("nav.pager span").textContent()).toBe("Showing 1–50 of 60");
+  });
+});
+
 describe.skipIf(!chromiumAvailable)("review console with auth on", () => {
   const TOKEN = "reviewer-token-for-ui-tests-0123";
   let sidecar: Sidecar;
