@@ -8,7 +8,7 @@ import { ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
 import { AdviceParseError } from "../parse/result.js";
 import { parseFreeText } from "../parse/text.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
-import { generateOnSequence } from "./generate.js";
+import { type GenerateOptions, type GenerateResult, generateOnSequence } from "./generate.js";
 import { classifyLoadError, type GpuChoice, type LoadedModel, loadModel } from "./load.js";
 import { SequencePool } from "./pool.js";
 import { PromptTokenizer } from "./prompt-tokens.js";
@@ -207,6 +207,25 @@ export class LlamaBackend implements LlmBackend {
       this.totals.generated += result.usage.generated;
       const advice = parseAdviceText(result.text, this.variant.format);
       return { advice, usage: result.usage, ms: performance.now() - started, raw: result.text };
+    } finally {
+      this.pool.release(seq);
+    }
+  }
+
+  /**
+   * Runs a raw generation on a pooled sequence: the benchmark's reference pipeline (whole prompt, free
+   * text) and diagnostics use it. `grammar: true` constrains output to the advice JSON.
+   */
+  async generate(opts: Omit<GenerateOptions, "grammar"> & { grammar?: boolean }): Promise<GenerateResult> {
+    const { grammar, ...rest } = opts;
+    if (grammar && !this.grammar) throw new Error("this backend's prompt variant has no JSON grammar");
+    const seq = await this.pool.acquire(opts.signal);
+    try {
+      return await generateOnSequence(seq, {
+        ...rest,
+        ...(grammar && this.grammar ? { grammar: this.grammar } : {}),
+        temperature: rest.temperature ?? this.opts.temperature ?? 0,
+      });
     } finally {
       this.pool.release(seq);
     }

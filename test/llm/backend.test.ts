@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlamaBackend } from "../../src/llm/llama/backend.js";
+import { GenerationAbortedError } from "../../src/llm/llama/generate.js";
+import { AdviceSchema } from "../../src/schemas/decision.js";
+import { sampleRequest } from "./fixtures.js";
+import { TEST_THREADS, tinyModel } from "./model.js";
+
+let model: ReturnType<typeof tinyModel>;
+let backend: LlamaBackend;
+
+beforeAll(async () => {
+  model = tinyModel();
+  backend = await LlamaBackend.create({
+    modelPath: model.path,
+    sequences: 2,
+    threads: TEST_THREADS,
+    temperature: 1,
+    seed: 7,
+    log: () => {},
+  });
+});
+afterAll(async () => {
+  await backend?.close();
+  model?.cleanup();
+});
+
+describe("in-process llama backend on the tiny synthetic model", () => {
+  it("identifies the model and the prompt variant", () => {
+    expect(backend.kind).toBe("llama");
+    expect(backend.modelId).toContain("tiny.gguf");
+    expect(backend.promptVersion).toMatch(/^default@sha256:[0-9a-f]{12}$/);
+    expect(backend.parallelism).toBe(2);
+  });
+
+  it("answers grammar-constrained JSON that always parses against the advice schema", async () => {
+    // Random weights at temperature 1: only the grammar stands between the model and garbage.
+    for (let i = 0; i < 3; i++) {
+      const r = await backend.advise(sampleRequest(i));
+      expect(AdviceSchema.safeParse(JSON.parse(r.raw)).success).toBe(true);
+      expect(r.advice).toEqual(AdviceSchema.parse(JSON.parse(r.raw)));
+      expect(r.usage.generated).toBeGreaterThan(0);
+      expect(r.ms).toBeGreaterThan(0);
+    }
+  });
+
+  it("evaluates the fixed prefix once per sequence and only the request afterwards", async () => {
+    const prefix = backend.prefixTokenCount;
+    expect(prefix).toBeGreaterThan(1000);
+    const r = await backend.advise(sampleRequest(10));
+    expect(r.usage.reused).toBeGreaterThanOrEqual(prefix);
+    expect(r.usage.evaluated).toBeLessThan(prefix / 4);
+
+    // The reference pipeline on the same sequence state: the whole prompt again.
+    const rendered = backend.tokenizer.chat(backend.variant.prefix, "the same request text");
+    const full = await backend.generate({ tokens: rendered, reusePrefix: false, maxTokens: 4 });
+    expect(full.usage.reused).toBe(0);
+    expect(full.usage.evaluated).toBe(rendered.length);
+    expect(full.usage.generated).toBeLessThanOrEqual(4);
+  });
+
+  it("runs parallel requests on several sequences, each reusing its prefix", async () => {
+    const results = await Promise.all([20, 21, 22, 23].map((n) => backend.advise(sampleRequest(n))));
+    for (const r of results) {
+      expect(AdviceSchema.safeParse(r.advice).success).toBe(true);
+      expect(r.usage.reused).toBeGreaterThanOrEqual(backend.prefixTokenCount);
+    }
+    const stats = backend.stats();
+    expect(stats.sequences).toBe(2);
+    expect(stats.busy).toBe(0);
+    expect(stats.waiting).toBe(0);
+    // The prefix was evaluated once at warm-up for both sequences (the second got a copy of the state).
+    expect(stats.tokens.evaluated).toBeLessThan(2 * backend.prefixTokenCount);
+  });
+
+  it("stops on abort with a typed error and stays usable", async () => {
+    const ac = new AbortController();
+    const p = backend.advise({ ...sampleRequest(30), signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await expect(p).rejects.toBeInstanceOf(GenerationAbortedError);
+    const r = await backend.advise(sampleRequest(31));
+    expect(AdviceSchema.safeParse(r.advice).success).toBe(true);
+  });
+});
