@@ -25,7 +25,7 @@ describe("testing make-model (synthetic GGUF)", () => {
     const md = info.metadata as unknown as Record<string, Record<string, unknown>>;
     expect(md.general?.architecture).toBe("llama");
     expect(md.llama?.block_count).toBe(2);
-    expect((md.tokenizer?.ggml as Record<string, unknown>).model).toBe("llama");
+    expect((md.tokenizer?.ggml as Record<string, unknown> | undefined)?.model).toBe("llama");
     expect(md.tokenizer?.chat_template).toContain("<|im_start|>");
     const names = new Set(info.tensorInfo?.map((t) => t.name));
     for (const n of ["token_embd.weight", "output_norm.weight", "output.weight"]) expect(names).toContain(n);
