@@ -99,3 +99,62 @@ export async function compareCandidate(
     changed,
   };
 }
+
+export interface CandidateRunnerOptions {
+  /** Candidate advisories running at once; beyond this an offered record is dropped, never queued. */
+  maxInFlight?: number;
+  /** Share of offered records the candidate decides (0..1). */
+  sampleRate?: number;
+  random?: () => number;
+  onError?: (err: unknown, decisionId: string) => void;
+}
+
+/**
+ * Runs a candidate version beside the live one without slowing it: the server offers each committed
+ * record; the runner decides it with the candidate in the background, within a small concurrency bound,
+ * and drops (counts) what it cannot take rather than building a backlog.
+ */
+export class CandidateRunner {
+  private inFlight = new Set<Promise<void>>();
+  readonly counts = { offered: 0, decided: 0, dropped: 0, failed: 0 };
+  private readonly max: number;
+  private readonly rate: number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly store: DecisionStore,
+    private readonly candidate: Advisor,
+    readonly label: string,
+    private readonly opts: CandidateRunnerOptions = {},
+  ) {
+    this.max = Math.max(1, opts.maxInFlight ?? 2);
+    this.rate = opts.sampleRate ?? 1;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** Returns at once; true when the candidate will decide this record. */
+  offer(record: Pick<DecisionRecord, "decisionId" | "input">): boolean {
+    this.counts.offered += 1;
+    if (this.rate < 1 && this.random() >= this.rate) return false;
+    if (this.inFlight.size >= this.max) {
+      this.counts.dropped += 1;
+      return false;
+    }
+    const p: Promise<void> = shadowCandidate(this.store, this.candidate, record, this.label)
+      .then(() => {
+        this.counts.decided += 1;
+      })
+      .catch((err: unknown) => {
+        this.counts.failed += 1;
+        this.opts.onError?.(err, record.decisionId);
+      })
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+    return true;
+  }
+
+  /** Waits for the candidate advisories in flight (shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
 import { DEFAULT_POLICY_PATH, parsePolicy } from "../../src/policy/load.js";
 import {
+  CandidateRunner,
   parseRolloutConfig,
   promoteVersion,
   RolloutError,
@@ -95,5 +96,30 @@ describe("prompt/model versions", () => {
     const err = await rollbackVersion(store, config, "oncall", "again").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RolloutError);
     expect((err as Error).message).toMatch(/no previous version/);
+  });
+});
+
+describe("CandidateRunner", () => {
+  it("decides offered records in the background within its bound and drops the rest", async () => {
+    const runner = new CandidateRunner(store, createAdvisor(), "v3", { maxInFlight: 2 });
+    const recs = (await store.query({ limit: 5 })).map((r) => ({ decisionId: r.decisionId, input: r.input }));
+    const taken = recs.map((r) => runner.offer(r));
+    expect(taken).toEqual([true, true, false, false, false]);
+    await runner.drain();
+    expect(runner.counts).toEqual({ offered: 5, decided: 2, dropped: 3, failed: 0 });
+    expect((await store.candidates({ candidate: "v3" })).map((c) => c.decisionId).sort()).toEqual(
+      recs
+        .slice(0, 2)
+        .map((r) => r.decisionId)
+        .sort(),
+    );
+    const errors: string[] = [];
+    const failing = new CandidateRunner(store, createAdvisor(), "v4", {
+      onError: (_e, id) => errors.push(id),
+    });
+    failing.offer({ decisionId: "bad", input: { nonsense: true } });
+    await failing.drain();
+    expect(errors).toEqual(["bad"]);
+    expect(failing.counts.failed).toBe(1);
   });
 });
