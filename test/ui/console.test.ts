@@ -296,7 +296,7 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
       .poll(() => page.locator("table a.row-link").first().textContent())
       .toBe("read by user:newcomer");
     expect(await page.locator("#queue-results").textContent()).toBe(`${before + 1} waiting for review`);
-  });
+  }, 45_000); // waits for one 10 s poll of the queue
 
   it("is usable with the keyboard alone: skip link, navigation, reasoning steps, agree", async () => {
     // A fresh load, so focus starts at the top of the document.
