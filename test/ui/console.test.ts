@@ -189,8 +189,9 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
 
     await page.getByRole("link", { name: "Back to the queue" }).click();
     await page.waitForLoadState("networkidle");
-    await expect.poll(() => factValue(page, "Override rate")).toBe("100.0 %");
-    expect(await factValue(page, "Agreement rate")).toBe("0.0 %");
+    await expect.poll(() => factValue(page, "Override rate")).toBe("100.0 % (1 reviewed)");
+    // Agreement compares the advice with the caller's control: eve's request carried one, and it differed.
+    expect(await factValue(page, "Agreement rate")).toBe("0.0 % (1 with a control)");
     expect(await page.locator("#queue-results").textContent()).toBe("3 waiting for review");
     expect(await page.locator("table a.row-link").allTextContents()).not.toContain(
       "deploy_service by user:mallory",

@@ -19,6 +19,17 @@ export function pct(rate: number | null | undefined): string {
   return `${(rate * 100).toFixed(1)} %`;
 }
 
+/** A rate with the number of cases behind it, when known: "12.5 % (8 reviewed)". */
+export function rateOf(rate: number | null | undefined, sample: number | undefined, what: string): string {
+  const shown = pct(rate);
+  return sample === undefined || rate === null || rate === undefined ? shown : `${shown} (${sample} ${what})`;
+}
+
+/** What the two review rates measure, in one sentence each, for the pages that show them. */
+export const RATES_EXPLAINED =
+  "Agreement rate: how often the advice equals the caller's own decision (the control). " +
+  "Override rate: how often a reviewer's final decision differs from the advice.";
+
 export function ms(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "n/a";
   return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(0)} ms`;

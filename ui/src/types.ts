@@ -70,6 +70,8 @@ export interface Measures {
   wrongAllowsHighRisk: number;
   distribution: Record<DecisionValue, number>;
   latencyMs: { p50: number; p95: number; p99: number };
+  /** Sample sizes behind the rates (sent by the sidecar beyond the contract's minimum). */
+  samples?: { withControl: number; reviewed: number };
 }
 
 export interface SeriesPoint {

@@ -1,7 +1,7 @@
 import { api } from "../api.js";
 import { mountChart } from "../charts.js";
 import { h, render, statusLine } from "../dom.js";
-import { humanize, ms, pct, when } from "../format.js";
+import { humanize, ms, pct, RATES_EXPLAINED, rateOf, when } from "../format.js";
 import type { Page, PageContext } from "../page.js";
 import { href } from "../router.js";
 import {
@@ -36,8 +36,8 @@ const rate = (v: number): string => `${(v * 100).toFixed(0)} %`;
 function measureFacts(label: string, m: Measures): HTMLElement {
   return facts(label, [
     ["Sample size", `${m.decisions} decision${m.decisions === 1 ? "" : "s"}`],
-    ["Agreement rate", pct(m.agreementRate)],
-    ["Override rate", pct(m.overrideRate)],
+    ["Agreement rate", rateOf(m.agreementRate, m.samples?.withControl, "with a control")],
+    ["Override rate", rateOf(m.overrideRate, m.samples?.reviewed, "reviewed")],
     ["Error rate", pct(m.errorRate)],
     ["Wrong allows at high risk", String(m.wrongAllowsHighRisk)],
     [
@@ -362,6 +362,7 @@ const busy = (p: SeriesPoint, v: number | null): number | null => (p.decisions >
 function renderOverall(container: HTMLElement, stats: Stats, period: [string, string]): void {
   const o = stats.overall;
   container.appendChild(measureFacts("Measures for all tiers", o));
+  container.appendChild(h("p", { class: "muted small" }, RATES_EXPLAINED));
   const series = stats.series;
   if (o.decisions === 0 || series.length === 0) {
     container.appendChild(

@@ -1,6 +1,6 @@
 import { api } from "../api.js";
 import { h, render } from "../dom.js";
-import { humanize, pct, summarize, when } from "../format.js";
+import { humanize, RATES_EXPLAINED, rateOf, summarize, when } from "../format.js";
 import type { Page, PageContext } from "../page.js";
 import { decisionHref, formParams, href } from "../router.js";
 import { TIERS } from "../types.js";
@@ -119,11 +119,12 @@ export const queuePage: Page = async (ctx) => {
       rates,
       h("h3", { id: "rates-title" }, "Reviews so far"),
       facts("Review rates", [
-        ["Agreement rate", pct(o.agreementRate)],
-        ["Override rate", pct(o.overrideRate)],
+        ["Agreement rate", rateOf(o.agreementRate, o.samples?.withControl, "with a control")],
+        ["Override rate", rateOf(o.overrideRate, o.samples?.reviewed, "reviewed")],
         ["Decisions logged", String(o.decisions)],
         ["Wrong allows at high risk", String(o.wrongAllowsHighRisk)],
       ]),
+      h("p", { class: "muted small" }, RATES_EXPLAINED),
     );
   } else {
     render(
