@@ -68,7 +68,7 @@ const MAX_RECORDS = 200_000;
  * sharing one log agree: the mode of a tier is the target of its latest event, else its configured mode.
  */
 export class Rollout {
-  private modes = new Map<Tier, { mode: Mode; since: string | null }>();
+  private modes = new Map<Tier, { mode: Mode; since: string | null; latestId: number | null }>();
   private timer: NodeJS.Timeout | null = null;
   private readonly config: RolloutConfig;
   private readonly metrics: RolloutMetrics;
@@ -123,25 +123,34 @@ export class Rollout {
       const lastConfig = mine.filter((e) => e.kind === "config").at(-1);
       const want = this.configured(tier);
       if (lastConfig?.to === want) continue;
-      await this.opts.store.appendRolloutEvent({
-        at: this.iso(),
-        tier,
-        kind: "config",
-        from: mine.at(-1)?.to ?? null,
-        to: want,
-        by: "config",
-        reason: this.opts.modeOverride ? `--mode ${this.opts.modeOverride}` : "rollout configuration",
-      });
+      // Sidecars starting together with the same file: the first records it, the others find it done.
+      await this.opts.store.appendRolloutEventIf(
+        {
+          at: this.iso(),
+          tier,
+          kind: "config",
+          from: mine.at(-1)?.to ?? null,
+          to: want,
+          by: "config",
+          reason: this.opts.modeOverride ? `--mode ${this.opts.modeOverride}` : "rollout configuration",
+        },
+        mine.at(-1)?.id ?? null,
+      );
     }
   }
 
   /** Reloads every tier's mode from the log (another sidecar or the CLI may have changed it). */
   async refresh(): Promise<void> {
     const events = await this.opts.store.rolloutEvents();
-    const modes = new Map<Tier, { mode: Mode; since: string | null }>();
-    for (const e of events) modes.set(e.tier, { mode: capForTier(e.tier, e.to), since: e.at });
+    const modes = new Map<Tier, { mode: Mode; since: string | null; latestId: number | null }>();
+    for (const e of events)
+      modes.set(e.tier, { mode: capForTier(e.tier, e.to), since: e.at, latestId: e.id ?? null });
     this.modes = modes;
     for (const tier of TIERS) this.metrics.setMode(tier, this.resolveMode(tier));
+  }
+
+  private latestId(tier: Tier): number | null {
+    return this.modes.get(tier)?.latestId ?? null;
   }
 
   private sinceOf(tier: Tier): string | null {
@@ -236,15 +245,11 @@ export class Rollout {
     }
     const reason =
       failing.length > 0 ? `${note} [forced past: ${failing.map((g) => g.name).join(", ")}]` : note;
-    await this.opts.store.appendRolloutEvent({
-      at: this.iso(),
-      tier,
-      kind: "promote",
-      from: st.mode,
-      to: st.nextMode,
-      by,
-      reason,
-    });
+    const written = await this.opts.store.appendRolloutEventIf(
+      { at: this.iso(), tier, kind: "promote", from: st.mode, to: st.nextMode, by, reason },
+      this.latestId(tier),
+    );
+    if (!written) throw conflict(tier);
     this.metrics.promotions.inc({ tier });
     this.opts.log?.info({ tier, from: st.mode, to: st.nextMode, by, note: reason }, "rollout: tier promoted");
     const [after] = await this.status(tier);
@@ -265,16 +270,11 @@ export class Rollout {
       throw new RolloutError("invalid_rollback", 409, `cannot roll ${tier} back to ${to}: it is in ${from}`);
     }
     const trigger = opts.trigger ?? "manual";
-    await this.opts.store.appendRolloutEvent({
-      at: this.iso(),
-      tier,
-      kind: "rollback",
-      from,
-      to,
-      by: opts.by ?? "operator",
-      reason,
-      trigger,
-    });
+    const written = await this.opts.store.appendRolloutEventIf(
+      { at: this.iso(), tier, kind: "rollback", from, to, by: opts.by ?? "operator", reason, trigger },
+      this.latestId(tier),
+    );
+    if (!written) throw conflict(tier);
     this.metrics.rollbacks.inc({ tier, trigger });
     this.opts.log?.warn({ tier, from, to, reason, trigger }, "rollout: tier rolled back");
     const [after] = await this.status(tier);
@@ -296,7 +296,13 @@ export class Rollout {
       if (mode === "shadow") continue;
       const fired = await this.firstTrigger(tier);
       if (!fired) continue;
-      await this.rollback(tier, fired.reason, { by: "monitor", trigger: fired.trigger });
+      try {
+        await this.rollback(tier, fired.reason, { by: "monitor", trigger: fired.trigger });
+      } catch (err) {
+        // Another sidecar changed this tier meanwhile (most likely rolled it back itself): its call.
+        if (err instanceof RolloutError && err.code === "conflict") continue;
+        throw err;
+      }
       done.push({
         tier,
         at: this.iso(),
@@ -366,7 +372,12 @@ export class Rollout {
     const from = this.resolveMode(record.tier);
     if (from === "shadow") return undefined;
     const reason = wrongAllowReason(record);
-    await this.rollback(record.tier, reason, { by: "monitor", trigger: "wrong_allow_high_risk" });
+    try {
+      await this.rollback(record.tier, reason, { by: "monitor", trigger: "wrong_allow_high_risk" });
+    } catch (err) {
+      if (err instanceof RolloutError && err.code === "conflict") return undefined;
+      throw err;
+    }
     return { at: this.iso(), reason, from, to: "shadow", by: "monitor", trigger: "wrong_allow_high_risk" };
   }
 
@@ -385,6 +396,14 @@ export class Rollout {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+function conflict(tier: Tier): RolloutError {
+  return new RolloutError(
+    "conflict",
+    409,
+    `${tier} changed while this request was decided (another sidecar or operator); look at its status and retry`,
+  );
 }
 
 function wrongAllowReason(r: DecisionFacts): string {

@@ -254,6 +254,50 @@ class PostgresStore implements DecisionStore {
     return { ...event, id: Number(r.rows[0]?.id) };
   }
 
+  async appendRolloutEventIf(
+    event: RolloutEvent,
+    expectedLatestId: number | null,
+  ): Promise<RolloutEvent | undefined> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      // One lock per tier: sidecars changing the same tier take turns; different tiers do not wait.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('policy_advisor_rollout:' || $1))", [
+        event.tier,
+      ]);
+      const r = await client.query<{ id: string | null }>(
+        "SELECT MAX(id) AS id FROM rollout_events WHERE tier = $1",
+        [event.tier],
+      );
+      const latest = r.rows[0]?.id == null ? null : Number(r.rows[0].id);
+      if (latest !== expectedLatestId) {
+        await client.query("ROLLBACK");
+        return undefined;
+      }
+      const ins = await client.query<{ id: string }>(
+        `INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [
+          event.at,
+          event.tier,
+          event.kind,
+          event.from,
+          event.to,
+          event.by,
+          event.reason,
+          event.trigger ?? null,
+        ],
+      );
+      await client.query("COMMIT");
+      return { ...event, id: Number(ins.rows[0]?.id) };
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
   async rolloutEvents(tier?: string): Promise<RolloutEvent[]> {
     const r = tier
       ? await this.pool.query<RolloutEventRow>("SELECT * FROM rollout_events WHERE tier = $1 ORDER BY id", [

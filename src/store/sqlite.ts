@@ -237,6 +237,34 @@ class SqliteStore implements DecisionStore {
     return { ...event, id: Number(info.lastInsertRowid) };
   }
 
+  async appendRolloutEventIf(
+    event: RolloutEvent,
+    expectedLatestId: number | null,
+  ): Promise<RolloutEvent | undefined> {
+    const latest = this.db.prepare("SELECT MAX(id) AS id FROM rollout_events WHERE tier = ?");
+    const cas = this.db.transaction((): RolloutEvent | undefined => {
+      const row = latest.get(event.tier) as { id: number | null };
+      if ((row.id ?? null) !== expectedLatestId) return undefined;
+      const info = this.db
+        .prepare(
+          "INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(
+          event.at,
+          event.tier,
+          event.kind,
+          event.from,
+          event.to,
+          event.by,
+          event.reason,
+          event.trigger ?? null,
+        );
+      return { ...event, id: Number(info.lastInsertRowid) };
+    });
+    // IMMEDIATE takes the write lock before reading, so another process cannot slip in between.
+    return cas.immediate();
+  }
+
   async rolloutEvents(tier?: string): Promise<RolloutEvent[]> {
     const rows = (
       tier

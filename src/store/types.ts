@@ -127,6 +127,15 @@ export interface DecisionStore {
   count(q: DecisionQuery): Promise<number>;
   review(decisionId: string, review: Review): Promise<DecisionRecord | undefined>;
   appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent>;
+  /**
+   * Compare-and-set: appends only if the tier's latest event id is still `expectedLatestId` (null: the
+   * tier has none), atomically; else appends nothing and returns undefined. Two sidecars deciding on the
+   * same state cannot both act (e.g. roll the same tier back twice).
+   */
+  appendRolloutEventIf(
+    event: RolloutEvent,
+    expectedLatestId: number | null,
+  ): Promise<RolloutEvent | undefined>;
   /** Oldest first. */
   rolloutEvents(tier?: Tier): Promise<RolloutEvent[]>;
   appendVersionEvent(event: VersionEvent): Promise<VersionEvent>;

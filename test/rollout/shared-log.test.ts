@@ -66,8 +66,10 @@ describe.skipIf(!up)("two sidecars sharing one PostgreSQL log", () => {
           ),
         ),
       );
-      const done = await a.check();
-      expect(done.map((d) => [d.tier, d.trigger])).toEqual([["read", "error_rate"]]);
+      // Both monitors fire at once: exactly one rollback is recorded.
+      const [doneA, doneB] = await Promise.all([a.check(), b.check()]);
+      expect([...doneA, ...doneB].map((d) => [d.tier, d.trigger])).toEqual([["read", "error_rate"]]);
+      expect((await s1.rolloutEvents("read")).filter((e) => e.kind === "rollback")).toHaveLength(1);
       await b.refresh();
       expect(b.resolveMode("read")).toBe("shadow");
     } finally {

@@ -261,6 +261,26 @@ for (const b of backends) {
         ["rollback", "shadow", "error_rate"],
       ]);
       expect(await store.rolloutEvents("admin")).toEqual([]);
+      // Compare-and-set: only one of two writers that read the same latest event gets through.
+      const latest = events.at(-1)!.id!;
+      const ev = {
+        at: new Date().toISOString(),
+        tier: "write" as const,
+        kind: "promote" as const,
+        from: "shadow" as const,
+        to: "advisory" as const,
+        by: "x",
+        reason: "cas",
+      };
+      const [first, second] = await Promise.all([
+        store.appendRolloutEventIf(ev, latest),
+        store.appendRolloutEventIf(ev, latest),
+      ]);
+      expect([first, second].filter(Boolean)).toHaveLength(1);
+      expect(await store.appendRolloutEventIf({ ...ev, tier: "admin" }, null)).toMatchObject({
+        tier: "admin",
+      });
+      expect(await store.appendRolloutEventIf({ ...ev, tier: "admin" }, null)).toBeUndefined();
       const rec = makeRecord({ id: "cand-1" });
       await store.appendCandidate({
         decisionId: "cand-1",
