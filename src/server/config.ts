@@ -52,6 +52,15 @@ export const ServeConfigSchema = z.strictObject({
   llmUrl: z.url({ error: "expected a URL such as http://127.0.0.1:8080/v1" }).optional(),
   llmModel: z.string().min(1).optional(),
   prompt: z.string().min(1).optional(),
+  temperature: z.coerce
+    .number({ error: "expected a number from 0 to 2" })
+    .min(0, { error: "expected a number from 0 to 2" })
+    .max(2, { error: "expected a number from 0 to 2" })
+    .optional(),
+  contextSize: int("a context size in tokens", 256, 1_048_576).optional(),
+  sequences: int("a number of parallel sequences", 1, 64).optional(),
+  threads: int("a thread count", 1, 1024).optional(),
+  llmTimeoutMs: int("an LLM timeout in milliseconds", 1, 600_000).optional(),
   cache: onOff.default(true),
   cacheTtl: int("a cache TTL in seconds", 1, 86_400 * 7).default(300),
   cacheSize: int("a cache size (entries)", 1, 10_000_000).default(10_000),
@@ -81,6 +90,11 @@ export const ENV_NAMES: Record<keyof ServeConfig, string> = {
   llmUrl: "POLICY_ADVISOR_LLM_URL",
   llmModel: "POLICY_ADVISOR_LLM_MODEL",
   prompt: "POLICY_ADVISOR_PROMPT",
+  temperature: "POLICY_ADVISOR_TEMPERATURE",
+  contextSize: "POLICY_ADVISOR_CONTEXT_SIZE",
+  sequences: "POLICY_ADVISOR_SEQUENCES",
+  threads: "POLICY_ADVISOR_THREADS",
+  llmTimeoutMs: "POLICY_ADVISOR_LLM_TIMEOUT_MS",
   cache: "POLICY_ADVISOR_CACHE",
   cacheTtl: "POLICY_ADVISOR_CACHE_TTL",
   cacheSize: "POLICY_ADVISOR_CACHE_SIZE",

@@ -81,6 +81,11 @@ export async function startService(
         ...(config.llmUrl ? { llmUrl: config.llmUrl } : {}),
         ...(config.llmModel ? { llmModel: config.llmModel } : {}),
         ...(config.prompt ? { prompt: config.prompt } : {}),
+        ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
+        ...(config.contextSize !== undefined ? { contextSize: config.contextSize } : {}),
+        ...(config.sequences !== undefined ? { sequences: config.sequences } : {}),
+        ...(config.threads !== undefined ? { threads: config.threads } : {}),
+        ...(config.llmTimeoutMs !== undefined ? { timeoutMs: config.llmTimeoutMs } : {}),
       });
       metrics.modelLoad.set((performance.now() - started) / 1000);
       circuit = new CircuitBreakerBackend(backend);

@@ -149,6 +149,21 @@ describe("cache", () => {
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/policy_advisor_cache_invalidations_total 1/);
   });
+
+  it("a reload of a broken policy is refused (422 naming the field) and the running one stays", async () => {
+    const before = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    writeFileSync(
+      policyFile,
+      readFileSync(policyFile, "utf8").replace("borderlineBand: 0.1", "borderlineBand: 7"),
+    );
+    const res = await post(`${s.url}/v1/admin/reload`, {});
+    expect(res.status).toBe(422);
+    const body = await res.json();
+    expect(body.error.code).toBe("invalid_policy");
+    expect(body.error.message).toContain("trust.borderlineBand");
+    const after = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    expect(after.versions.policy).toBe(before.versions.policy);
+  });
 });
 
 describe("cache off", () => {

@@ -46,6 +46,27 @@ const OPTIONS: OptionSpec[] = [
   { key: "llmUrl", flag: "--llm-url <url>", help: "OpenAI-compatible model server for engine llm/hybrid" },
   { key: "llmModel", flag: "--llm-model <name>", help: "model name to ask the --llm-url server for" },
   { key: "prompt", flag: "--prompt <variant>", help: "prompt variant (default: the registry's default)" },
+  {
+    key: "temperature",
+    flag: "--temperature <t>",
+    help: "LLM sampling temperature, 0 to 2 (default: the backend's, 0)",
+  },
+  {
+    key: "contextSize",
+    flag: "--context-size <tokens>",
+    help: "LLM context size in tokens (in-process model)",
+  },
+  {
+    key: "sequences",
+    flag: "--sequences <n>",
+    help: "parallel LLM sequences (in-process) or requests (server); the default concurrency",
+  },
+  { key: "threads", flag: "--threads <n>", help: "CPU threads for llama.cpp (default: physical cores)" },
+  {
+    key: "llmTimeoutMs",
+    flag: "--llm-timeout-ms <ms>",
+    help: "per-request timeout of the model server (engine llm/hybrid with --llm-url)",
+  },
   { key: "cache", flag: "--cache <on|off>", help: "cache confident decisions (default on)" },
   {
     key: "cacheTtl",

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { PolicyError } from "../../policy/load.js";
 import { type Tier, TierSchema } from "../../schemas/decision.js";
 import type { Mode } from "../../store/types.js";
 import type { ServerContext } from "../context.js";
@@ -111,6 +112,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
         response: {
           200: z.object({ versions: RuntimeSchema.shape.versions, changed: z.boolean() }),
           409: ErrorSchema,
+          422: ErrorSchema,
         },
       },
     },
@@ -118,7 +120,14 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       if (!ctx.reload)
         throw new HttpError(409, "not_reloadable", "this service was started without a reloadable policy");
       const before = ctx.service.currentAdvisor.versions();
-      const next = await ctx.reload();
+      let next: Awaited<ReturnType<NonNullable<ServerContext["reload"]>>>;
+      try {
+        next = await ctx.reload();
+      } catch (err) {
+        // A policy that does not load is refused; the running one stays.
+        if (err instanceof PolicyError) throw new HttpError(422, "invalid_policy", err.message);
+        throw err;
+      }
       ctx.service.replaceAdvisor(next);
       const versions = next.versions();
       const changed = JSON.stringify(before) !== JSON.stringify(versions);
