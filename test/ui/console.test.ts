@@ -129,6 +129,14 @@ describe.skipIf(!chromiumAvailable)("review console with decisions", () => {
     const rows = await page.locator("table a.row-link").allTextContents();
     expect(rows[0]).toBe("deploy_service by user:mallory");
     expect(rows).toContain("read by user:alice");
+    // Eve's request carried the caller's own decision: shown beside the advice.
+    const headers = await page.locator("thead th").allTextContents();
+    const eve = page.locator("tbody tr", {
+      has: page.getByRole("link", { name: "deploy_service by user:eve" }),
+    });
+    const eveCells = await eve.locator("td").allTextContents();
+    expect(eveCells[headers.indexOf("Advisor recommends")]).toBe("Deny");
+    expect(eveCells[headers.indexOf("Caller's decision")]).toBe("Allow");
     await screenshot(page, "queue");
     expect(await axeViolations(page), "queue").toEqual([]);
 

@@ -3,7 +3,7 @@ import { h, render } from "../dom.js";
 import { humanize, RATES_EXPLAINED, rateOf, summarize, when } from "../format.js";
 import type { Page, PageContext } from "../page.js";
 import { decisionHref, formParams, href } from "../router.js";
-import { TIERS } from "../types.js";
+import { type DecisionRecord, TIERS } from "../types.js";
 import {
   decisionBadge,
   decisionSelect,
@@ -191,6 +191,15 @@ export const queuePage: Page = async (ctx) => {
         { header: "Resource", cell: (r) => summarize(r).target || "—", className: "mono" },
         { header: "Tier", cell: (r) => humanize(r.tier) },
         { header: "Advisor recommends", cell: (r) => decisionBadge(r.decision.decision) },
+        // The caller's own decision, next to the advice, when any advisory in view carries one.
+        ...(items.some((r) => r.control)
+          ? [
+              {
+                header: "Caller's decision",
+                cell: (r: DecisionRecord) => (r.control ? decisionBadge(r.control) : "—"),
+              },
+            ]
+          : []),
         { header: "Risk", cell: (r) => riskBadge(r.decision.riskLevel) },
         { header: "Classification", cell: (r) => humanize(r.decision.classification) },
       ],
