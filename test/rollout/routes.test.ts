@@ -142,6 +142,16 @@ describe("review routes", () => {
     expect(
       (await post("/v1/decisions/nope/review", { finalDecision: "deny", category: "agree" })).status,
     ).toBe(404);
+    const contradiction = await post(`/v1/decisions/${queue.items[1]!.decisionId}/review`, {
+      finalDecision: "deny",
+      category: "agree",
+    });
+    expect(contradiction.status).toBe(400);
+    const err = (await contradiction.json()) as { error: { issues: { path: string; message: string }[] } };
+    expect(err.error.issues[0]).toMatchObject({
+      path: "category",
+      message: expect.stringMatching(/differs from the advice allow/),
+    });
   });
 
   it("a review finding a wrong allow on a high-risk action rolls the tier back at once", async () => {

@@ -174,6 +174,21 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
     },
     async (request) => {
       const body = request.body;
+      const current = await store.get(request.params.id);
+      if (!current)
+        throw new HttpError(
+          404,
+          "not_found",
+          `no decision with id "${request.params.id}" in the decision log`,
+        );
+      if (body.category === "agree" && body.finalDecision !== current.decision.decision) {
+        throw new InvalidRequestError([
+          {
+            path: "category",
+            message: `"agree" but finalDecision ${body.finalDecision} differs from the advice ${current.decision.decision}; choose too_strict, too_permissive or unclear`,
+          },
+        ]);
+      }
       const review: Review = {
         reviewer: principalName(request) ?? body.reviewer ?? "reviewer",
         finalDecision: body.finalDecision,
