@@ -1,6 +1,6 @@
+import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import type { LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
-import { loadModel } from "../llm/llama/load.js";
 import type { Embedder } from "./embedding.js";
 
 /** Longest text embedded: reasoning chunks are short; this keeps a runaway one inside the context. */
@@ -40,12 +40,27 @@ export async function llamaEmbedder(
   };
 }
 
-/** Loads a GGUF file for embeddings only (`--embedding-model`, or the `--model` of an eval run). */
+/**
+ * Loads a GGUF file for embeddings only (`--embedding-model`, or the `--model` of an eval run). Threads
+ * default to node-llama-cpp's choice, the physical core count.
+ */
 export async function openEmbeddingModel(
   path: string,
-  log?: (line: string) => void,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   threads?: number,
 ): Promise<Embedder> {
-  const loaded = await loadModel({ modelPath: path, ...(log ? { log } : {}) });
-  return llamaEmbedder(loaded.model, basename(path), true, threads ?? loaded.threads);
+  if (!existsSync(path)) throw new Error(`embedding model not found: ${path}`);
+  const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+  const llama = await getLlama({
+    gpu: "auto",
+    logLevel: LlamaLogLevel.error,
+    logger: (_level, message) => log(message),
+  });
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath: path });
+  } catch (err) {
+    throw new Error(`cannot load embedding model ${path}: ${(err as Error).message}`);
+  }
+  return llamaEmbedder(model, basename(path), true, threads);
 }

@@ -8,6 +8,7 @@ export interface EmbeddingCliOptions {
   model?: string;
   embeddingModel?: string;
   similarityThreshold?: number;
+  embeddingThreads?: number;
   lexical?: boolean;
 }
 
@@ -29,6 +30,16 @@ export function addEmbeddingOptions(cmd: Command): Command {
         return n;
       },
     )
+    .option(
+      "--embedding-threads <n>",
+      "CPU threads of the embedding context (default: physical cores; 1 is faster on a busy shared machine)",
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UsageError(`--embedding-threads: expected a whole number >= 1, got "${v}"`);
+        return n;
+      },
+    )
     .option("--lexical", "measure reasoning coverage with the lexical matcher even when a model is loaded");
 }
 
@@ -46,7 +57,7 @@ export async function embeddingMatcherFrom(
   if (!path) return undefined;
   // Loaded lazily: the rules-only eval never pays for node-llama-cpp.
   const { openEmbeddingModel } = await import("./embedding-llama.js");
-  const embedder = await openEmbeddingModel(path, log);
+  const embedder = await openEmbeddingModel(path, log, o.embeddingThreads);
   return createEmbeddingMatcher(
     embedder,
     o.similarityThreshold !== undefined ? { threshold: o.similarityThreshold } : {},

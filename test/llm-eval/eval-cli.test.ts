@@ -226,6 +226,8 @@ describe("eval coverage by embeddings", () => {
       SUITE,
       "--embedding-model",
       path,
+      "--embedding-threads",
+      "1",
       "--similarity-threshold",
       "-0.999",
       "--json",
