@@ -97,7 +97,8 @@ describe("JSON extractor", () => {
   });
 
   it("the response_format schema accepts exactly what AdviceSchema accepts for bounded answers", () => {
-    expect(ADVICE_JSON_SCHEMA.required).toEqual(Object.keys(AdviceSchema.shape));
+    expect([...ADVICE_JSON_SCHEMA.required].sort()).toEqual(Object.keys(AdviceSchema.shape).sort());
+    expect(Object.keys(ADVICE_JSON_SCHEMA.properties)).toEqual([...ADVICE_JSON_SCHEMA.required]);
     expect(Object.keys(ADVICE_JSON_SCHEMA.properties.reasoning.properties)).toEqual(
       Object.keys(AdviceSchema.shape.reasoning.shape),
     );

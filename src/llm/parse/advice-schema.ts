@@ -2,6 +2,9 @@
  * The advice as a JSON schema, for node-llama-cpp's JSON-schema grammar and for an OpenAI-compatible
  * server's `response_format`. Length bounds keep the generated answer short: the grammar cannot produce
  * more than a few hundred tokens, so output time is bounded whatever the model does.
+ *
+ * Property order is generation order under a grammar. It follows the reference system's proven answer:
+ * classification and risk first, then the decision, then the reasoning.
  */
 export const ADVICE_LIMITS = {
   classification: 64,
@@ -15,9 +18,9 @@ const reasoningField = { type: "string", maxLength: ADVICE_LIMITS.reasoningField
 export const ADVICE_JSON_SCHEMA = {
   type: "object",
   properties: {
-    decision: { enum: ["allow", "deny", "require_attestation"] },
     classification: { type: "string", minLength: 1, maxLength: ADVICE_LIMITS.classification },
     riskLevel: { enum: ["low", "medium", "high", "critical"] },
+    decision: { enum: ["allow", "deny", "require_attestation"] },
     reasoning: {
       type: "object",
       properties: {
@@ -35,6 +38,6 @@ export const ADVICE_JSON_SCHEMA = {
       maxItems: ADVICE_LIMITS.policyReferences,
     },
   },
-  required: ["decision", "classification", "riskLevel", "reasoning", "policyReferences"],
+  required: ["classification", "riskLevel", "decision", "reasoning", "policyReferences"],
   additionalProperties: false,
 } as const;
