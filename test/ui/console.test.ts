@@ -399,10 +399,13 @@ describe.skipIf(!chromiumAvailable)("a long decision log", () => {
 
 describe.skipIf(!chromiumAvailable)("review console with auth on", () => {
   const TOKEN = "reviewer-token-for-ui-tests-0123";
+  const CALLER_TOKEN = "caller-token-for-ui-tests-45678";
   let sidecar: Sidecar;
   let page: Page;
   beforeAll(async () => {
-    sidecar = await startSidecar({ env: { POLICY_ADVISOR_REVIEWER_TOKEN: TOKEN } });
+    sidecar = await startSidecar({
+      env: { POLICY_ADVISOR_REVIEWER_TOKEN: TOKEN, POLICY_ADVISOR_TOKEN: CALLER_TOKEN },
+    });
     await sidecar.advise(readDocs, TOKEN);
     page = await openPage(browser, errors);
   });
@@ -428,6 +431,12 @@ describe.skipIf(!chromiumAvailable)("review console with auth on", () => {
     await expect
       .poll(() => page.locator("#token-reason").textContent())
       .toContain("did not accept this token");
+
+    // A caller's token is valid but may not read the decision log: the console says so and asks again.
+    await page.getByRole("textbox", { name: "Token" }).fill(CALLER_TOKEN);
+    await page.getByRole("button", { name: "Use this token" }).click();
+    await expect.poll(() => page.locator("#token-reason").textContent()).toContain("refused this token");
+    expect(await page.locator("main .notice").first().textContent()).toContain("A reviewer token is needed to load");
 
     await page.getByRole("textbox", { name: "Token" }).fill(TOKEN);
     await page.getByRole("button", { name: "Use this token" }).click();
