@@ -205,6 +205,18 @@ describe("OpenAI-compatible backend against a real local server", () => {
     expect(server.received).toHaveLength(1);
   });
 
+  it("stops reading a response larger than 1 MB", async () => {
+    server = await startChatServer((_r, _n, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`{"choices": [{"message": {"content": "${"x".repeat(3 << 20)}"}}]}`);
+    });
+    const err = await backend(server.url)
+      .advise(request())
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "bad_response", retryable: false });
+    expect((err as Error).message).toMatch(/more than 1048576 bytes/);
+  });
+
   it("turns garbage model output into a typed parse failure", async () => {
     server = await startChatServer((_r, _n, res) =>
       sendJson(res, 200, completion("I think it is fine, go ahead {{{")),

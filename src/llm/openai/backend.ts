@@ -53,6 +53,32 @@ export interface OpenAiRuntimeStats {
   tokens: TokenUsage;
 }
 
+/** A chat completion is a few kilobytes; a server sending megabytes is broken and must not fill memory. */
+export const MAX_RESPONSE_BYTES = 1 << 20;
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new LlmHttpError(
+        "bad_response",
+        `${res.url} sent more than ${max} bytes: not a chat completion`,
+        false,
+        res.status,
+      );
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** The policy interpreter on an OpenAI-compatible model server (llama.cpp server, vLLM, Ollama, ...). */
 export class OpenAiBackend implements LlmBackend {
   readonly kind = "openai" as const;
@@ -188,8 +214,9 @@ export class OpenAiBackend implements LlmBackend {
       const res = await fetch(this.url, { method: "POST", headers, body: JSON.stringify(body), signal });
       status = res.status;
       retryAfter = res.headers.get("retry-after");
-      text = await res.text();
+      text = await readCapped(res, MAX_RESPONSE_BYTES);
     } catch (err) {
+      if (err instanceof LlmHttpError) throw err;
       if (callerSignal?.aborted) throw new LlmHttpError("aborted", "the request was aborted", false);
       if (timeout.aborted) {
         // Not retried: a server this slow would only make the caller wait longer for the same fallback.
