@@ -90,6 +90,17 @@ describe.skipIf(!chromiumAvailable)("review console, empty decision log", () => 
     expect(await axeViolations(page), "log-empty").toEqual([]);
   });
 
+  it("names an unknown decision id and an unknown page instead of showing a blank page", async () => {
+    await goto(page, sidecar, "/decisions/no-such-decision");
+    const error = page.locator("main .error");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("Could not load decision no-such-decision.");
+    expect(await page.getByRole("link", { name: "Back to the queue" }).count()).toBe(1);
+    await goto(page, sidecar, "/nonsense");
+    await page.getByRole("heading", { level: 2, name: "Not found" }).waitFor();
+    expect(await page.locator("main").textContent()).toContain('There is no page "nonsense" in the console.');
+  });
+
   it("shows the operator page without data: modes per tier, no charts, an explanation", async () => {
     await goto(page, sidecar, "/operator");
     await page.locator(".tier-card").first().waitFor();
@@ -436,7 +447,9 @@ describe.skipIf(!chromiumAvailable)("review console with auth on", () => {
     await page.getByRole("textbox", { name: "Token" }).fill(CALLER_TOKEN);
     await page.getByRole("button", { name: "Use this token" }).click();
     await expect.poll(() => page.locator("#token-reason").textContent()).toContain("refused this token");
-    expect(await page.locator("main .notice").first().textContent()).toContain("A reviewer token is needed to load");
+    expect(await page.locator("main .notice").first().textContent()).toContain(
+      "A reviewer token is needed to load",
+    );
 
     await page.getByRole("textbox", { name: "Token" }).fill(TOKEN);
     await page.getByRole("button", { name: "Use this token" }).click();
