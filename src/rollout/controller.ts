@@ -70,6 +70,8 @@ const MAX_RECORDS = 200_000;
 export class Rollout {
   private modes = new Map<Tier, { mode: Mode; since: string | null; latestId: number | null }>();
   private timer: NodeJS.Timeout | null = null;
+  /** The mode the service's configuration last recorded per tier (config events). */
+  private recordedConfig = new Map<Tier, Mode>();
   private readonly config: RolloutConfig;
   private readonly metrics: RolloutMetrics;
   private readonly now: () => number;
@@ -143,6 +145,9 @@ export class Rollout {
   async refresh(): Promise<void> {
     const events = await this.opts.store.rolloutEvents();
     const modes = new Map<Tier, { mode: Mode; since: string | null; latestId: number | null }>();
+    const recorded = new Map<Tier, Mode>();
+    for (const e of events) if (e.kind === "config") recorded.set(e.tier, capForTier(e.tier, e.to));
+    this.recordedConfig = recorded;
     for (const e of events)
       modes.set(e.tier, { mode: capForTier(e.tier, e.to), since: e.at, latestId: e.id ?? null });
     this.modes = modes;
@@ -187,7 +192,10 @@ export class Rollout {
       out.push({
         tier,
         mode,
-        configuredMode: this.configured(tier),
+        // A reader (the CLI) shows what the service's configuration recorded, not its own defaults.
+        configuredMode: this.opts.applyConfig
+          ? this.configured(tier)
+          : (this.recordedConfig.get(tier) ?? this.configured(tier)),
         since: this.sinceOf(tier),
         measures,
         gates: g.gates,

@@ -49,6 +49,9 @@ describe("modes per tier", () => {
     expect(r.resolveMode("deploy_prod")).toBe("shadow");
     expect(r.resolveMode("admin")).toBe("advisory");
     expect(await metricValue("policy_advisor_rollout_mode", { tier: "read" })).toBe(2);
+    // A reader without the file (the CLI) shows the configuration the service recorded.
+    const [cliRead] = await (await Rollout.open({ store, metrics })).status("read");
+    expect(cliRead).toMatchObject({ mode: "enforce", configuredMode: "enforce" });
     const all = await Rollout.open({ store, config, modeOverride: "enforce", applyConfig: true, metrics });
     expect(all.resolveMode("deploy_prod")).toBe("enforce");
     expect(all.modeFor("admin")).toBe("advisory");
