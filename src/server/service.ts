@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
+import { verdictToDecision } from "../advisor/create.js";
 import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
 import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
 import { type FallbackCause, fallbackDecision, verdictDecision } from "../advisor/patterns/fallback.js";
@@ -194,6 +195,13 @@ export class DecisionService {
         return hit;
       }
       metrics.cacheMisses.inc();
+    }
+    if (advisor.engine === "rules") {
+      // The rules engine is synchronous and takes microseconds: no model to wait for, so no queue slot
+      // or deadline; the verdict already computed for the tier is the decision.
+      const decision = verdictToDecision(verdict, versions, startedAt, decisionId);
+      if (cache && key !== undefined) cache.store(key, decision, verdict);
+      return decision;
     }
     const deadlineMs = opts.deadlineMs === undefined ? this.deps.deadlineMs : opts.deadlineMs;
     const fallback = (cause: FallbackCause, detail?: string): Decision => {
