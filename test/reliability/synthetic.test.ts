@@ -40,27 +40,29 @@ const cases = workload(8, 21).map((s, i) => {
   return { ...s, team_context: `${String(s.team_context ?? "")} ${text}`.trim(), note: text };
 });
 
-describe.each(["llm", "hybrid"] as const)(
-  "synthetic model, engine %s, hostile text in every request",
-  (engine) => {
-    it("never an allow the rules deny, never a lowered risk", async () => {
-      const advisor = advisors[engine]!;
-      const sources: Record<string, number> = {};
-      for (const input of cases) {
-        const verdict = rules.verdict(parseRequest(input));
-        const d = await advisor.advise(input, { deadlineMs: 4000 });
-        sources[d.source] = (sources[d.source] ?? 0) + 1;
-        if (verdict.decision === "deny") expect(d.decision).toBe("deny");
-        if (d.source === "fallback") expect(d.fallbackCause).toBeTruthy();
-        expect(lowerRisk(d.riskLevel, verdict.riskLevel)).toBe(false);
-        if (d.decision === "allow" && verdict.decision !== "allow") {
-          expect(["low", "medium"]).toContain(d.riskLevel);
-          expect(verdict.facts.critical).toBe(false);
+describe.skipIf(!longTests)("synthetic model (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
+  describe.each(["llm", "hybrid"] as const)(
+    "synthetic model, engine %s, hostile text in every request",
+    (engine) => {
+      it("never an allow the rules deny, never a lowered risk", async () => {
+        const advisor = advisors[engine]!;
+        const sources: Record<string, number> = {};
+        for (const input of cases) {
+          const verdict = rules.verdict(parseRequest(input));
+          const d = await advisor.advise(input, { deadlineMs: 4000 });
+          sources[d.source] = (sources[d.source] ?? 0) + 1;
+          if (verdict.decision === "deny") expect(d.decision).toBe("deny");
+          if (d.source === "fallback") expect(d.fallbackCause).toBeTruthy();
+          expect(lowerRisk(d.riskLevel, verdict.riskLevel)).toBe(false);
+          if (d.decision === "allow" && verdict.decision !== "allow") {
+            expect(["low", "medium"]).toContain(d.riskLevel);
+            expect(verdict.facts.critical).toBe(false);
+          }
         }
-      }
-      console.log(`synthetic model, ${engine}: decision sources ${JSON.stringify(sources)}`);
-      // The model was really asked (llm: every case but hard denies).
-      if (engine === "llm") expect((sources.llm ?? 0) + (sources.fallback ?? 0)).toBeGreaterThan(0);
-    }, 120_000);
-  },
-);
+        console.log(`synthetic model, ${engine}: decision sources ${JSON.stringify(sources)}`);
+        // The model was really asked (llm: every case but hard denies).
+        if (engine === "llm") expect((sources.llm ?? 0) + (sources.fallback ?? 0)).toBeGreaterThan(0);
+      }, 120_000);
+    },
+  );
+});
