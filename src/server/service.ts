@@ -31,6 +31,8 @@ export interface AdvisoryInput {
 }
 
 export interface DecideOptions {
+  /** Shadow work: when the queue is full, log the rules' verdict rather than nothing. */
+  rulesWhenFull?: boolean;
   /** Per-request deadline; null for none (async jobs). Default: the service's. */
   deadlineMs?: number | null;
   decisionId?: string;
@@ -102,7 +104,15 @@ export class DecisionService {
       const answer: AdvisoryAnswer = { ...quick, mode, effectiveDecision: input.control, deferred: true };
       // Outside the sample the advice is not computed at all: the answer is the rules' quick verdict.
       if (this.deps.modes.sampleShadow && !this.deps.modes.sampleShadow()) return answer;
-      const work = this.complete(input, verdict, mode, decisionId, startedAt, { ...opts, log }, advisor)
+      const work = this.complete(
+        input,
+        verdict,
+        mode,
+        decisionId,
+        startedAt,
+        { ...opts, log, rulesWhenFull: true },
+        advisor,
+      )
         .then(() => undefined)
         .catch((err: unknown) => {
           this.deps.metrics.errors.inc({ cause: "shadow" });
@@ -222,6 +232,10 @@ export class DecisionService {
         opts.signal,
       );
     } catch (err) {
+      if (err instanceof QueueFullError && opts.rulesWhenFull) {
+        metrics.errors.inc({ cause: "shadow_queue_full" });
+        return verdictToDecision(verdict, { ...versions, prompt: null, model: null }, startedAt, decisionId);
+      }
       if (err instanceof QueueFullError || err instanceof InvalidRequestError) throw err;
       if (err instanceof DeadlineExceededError) return fallback("deadline", `${err.deadlineMs} ms`);
       if (err instanceof QueueClosedError) return fallback("queue_closed");

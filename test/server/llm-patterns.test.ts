@@ -111,6 +111,25 @@ describe("patterns with a slow model (engine llm)", () => {
     expect(after).toMatch(/policy_advisor_queue_wait_seconds_count [1-9]/);
   });
 
+  it("shadow mode answers with the control at once; advice is logged later, the rules' verdict when the queue is full", async () => {
+    model.delayMs = 800;
+    svc = await serve(model, dir, { mode: "shadow", concurrency: 1, queueSize: 0 });
+    const body = { request: readSituation, control: { decision: "deny" } };
+    const t0 = performance.now();
+    const a = await (await post(`${svc.url}/v1/advisory`, body)).json();
+    const b = await (await post(`${svc.url}/v1/advisory`, body)).json();
+    expect(performance.now() - t0).toBeLessThan(600);
+    for (const x of [a, b])
+      expect(x).toMatchObject({ mode: "shadow", effectiveDecision: "deny", deferred: true });
+    await svc.ctx.service.drain();
+    const loggedA = await svc.ctx.store.get(a.decisionId);
+    const loggedB = await svc.ctx.store.get(b.decisionId);
+    expect(loggedA?.decision.source).toBe("llm");
+    expect(loggedA?.control).toBe("deny");
+    expect(loggedB?.decision.source).toBe("engine");
+    expect(loggedB?.effectiveDecision).toBe("deny");
+  });
+
   it("an async job is pending while the model works, then done", async () => {
     model.delayMs = 600;
     svc = await serve(model, dir, {});

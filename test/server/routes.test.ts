@@ -271,3 +271,25 @@ describe("advisory mode", () => {
     expect(b).toMatchObject({ mode: "advisory", effectiveDecision: "allow" });
   });
 });
+
+describe("when the decision log fails", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ mode: "enforce" });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it("/ready is 503 with the reason, and a decision is a 503 (not acknowledged), never a 500", async () => {
+    await s.store.close();
+    const ready = await fetch(`${s.url}/ready`);
+    expect(ready.status).toBe(503);
+    const body = await ready.json();
+    expect(body.ready).toBe(false);
+    expect(body.reason).toContain("decision log");
+    const res = await post(`${s.url}/v1/advisory`, readSituation);
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe("store_unavailable");
+  });
+});
