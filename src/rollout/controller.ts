@@ -95,6 +95,11 @@ export class Rollout {
     return this.config;
   }
 
+  /** The decision log the state lives in (for version status and promotion). */
+  get store(): DecisionStore {
+    return this.opts.store;
+  }
+
   /** The mode a decision of this tier is served in right now (admin never above advisory). */
   resolveMode(tier: Tier): Mode {
     return capForTier(tier, this.modes.get(tier)?.mode ?? this.configured(tier));

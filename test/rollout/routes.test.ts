@@ -234,6 +234,26 @@ describe("stats and rollout routes", () => {
     expect(((await back.json()) as { mode: string }).mode).toBe("shadow");
   });
 
+  it("shows the prompt/model version and refuses a rollback with nothing to return to", async () => {
+    const res = await get("/v1/rollout/versions");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      active: null,
+      previous: null,
+      candidate: null,
+      mayPromote: false,
+      history: [],
+    });
+    const promote = await post("/v1/rollout/versions/promote", { note: "x" });
+    expect(promote.status).toBe(409);
+    expect(((await promote.json()) as { error: { message: string } }).error.message).toMatch(
+      /no candidate version/,
+    );
+    const back = await post("/v1/rollout/versions/rollback", { reason: "x" });
+    expect(back.status).toBe(409);
+    expect((await post("/v1/rollout/versions/rollback", {})).status).toBe(400);
+  });
+
   it("documents the routes in /openapi.json", async () => {
     const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     for (const p of [
@@ -245,6 +265,7 @@ describe("stats and rollout routes", () => {
       "/v1/rollout",
       "/v1/rollout/{tier}/promote",
       "/v1/rollout/{tier}/rollback",
+      "/v1/rollout/versions",
     ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
 import { RolloutError } from "../../rollout/errors.js";
 import { TierStatusSchema } from "../../rollout/schemas.js";
+import { promoteVersion, rollbackVersion, versionStatus } from "../../rollout/versions.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import { ModeValueSchema } from "../../store/record-schema.js";
 import { HttpError } from "../errors.js";
@@ -39,7 +40,58 @@ async function asHttp<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** GET /v1/rollout, POST /v1/rollout/:tier/promote, POST /v1/rollout/:tier/rollback. */
+const VersionSpecSchema = z.object({
+  name: z.string(),
+  prompt: z.string().nullable().optional(),
+  model: z.string().nullable().optional(),
+});
+const GateSchema = z.object({ name: z.string(), passed: z.boolean(), detail: z.string() });
+export const VersionStatusSchema = z.object({
+  active: VersionSpecSchema.nullable(),
+  previous: VersionSpecSchema.nullable(),
+  candidate: VersionSpecSchema.nullable(),
+  comparison: z
+    .object({
+      candidate: z.string(),
+      compared: z.number(),
+      agreementWithCurrent: z.number().nullable(),
+      reviewed: z.number(),
+      candidateAgreementWithReviews: z.number().nullable(),
+      currentAgreementWithReviews: z.number().nullable(),
+      candidateWrongAllowsHighRisk: z.number(),
+      changed: z.array(
+        z.object({
+          decisionId: z.string(),
+          current: z.string(),
+          candidate: z.string(),
+          reviewed: z.string().optional(),
+        }),
+      ),
+    })
+    .nullable(),
+  gates: z.array(GateSchema),
+  mayPromote: z.boolean(),
+  history: z.array(
+    z.object({
+      at: z.string(),
+      kind: z.enum(["promote", "rollback"]),
+      from: VersionSpecSchema.nullable(),
+      to: VersionSpecSchema,
+      by: z.string(),
+      reason: z.string(),
+    }),
+  ),
+});
+const VersionPromoteBodySchema = PromoteBodySchema;
+const VersionRollbackBodySchema = z.strictObject({
+  reason: z.string().min(1, { error: "say why (the reason is recorded with the rollback)" }).max(10_000),
+  by: z.string().min(1).max(200).optional(),
+});
+
+/**
+ * GET /v1/rollout, POST /v1/rollout/:tier/promote, POST /v1/rollout/:tier/rollback, and the prompt/model
+ * version: GET /v1/rollout/versions, POST /v1/rollout/versions/promote, POST /v1/rollout/versions/rollback.
+ */
 export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { rollout } = opts;
@@ -54,6 +106,55 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
       },
     },
     async () => ({ tiers: await rollout.status() }),
+  );
+
+  r.get(
+    "/v1/rollout/versions",
+    {
+      schema: {
+        summary:
+          "The live prompt/model version, the previous one, the candidate and its comparison and gates",
+        tags: ["rollout"],
+        response: { 200: VersionStatusSchema },
+      },
+    },
+    async () => versionStatus(rollout.store, rollout.settings),
+  );
+
+  r.post(
+    "/v1/rollout/versions/promote",
+    {
+      schema: {
+        summary: "Make the candidate version live (409 while a gate fails, unless force)",
+        tags: ["rollout"],
+        body: VersionPromoteBodySchema,
+        response: { 200: VersionStatusSchema, 400: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const by = principalName(request) ?? request.body.by;
+      if (!by)
+        throw new InvalidRequestError([{ path: "by", message: "required: who decides this promotion" }]);
+      return asHttp(() =>
+        promoteVersion(rollout.store, rollout.settings, by, request.body.note, request.body.force ?? false),
+      );
+    },
+  );
+
+  r.post(
+    "/v1/rollout/versions/rollback",
+    {
+      schema: {
+        summary: "Return to the previous prompt/model version",
+        tags: ["rollout"],
+        body: VersionRollbackBodySchema,
+        response: { 200: VersionStatusSchema, 400: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const by = principalName(request) ?? request.body.by ?? "operator";
+      return asHttp(() => rollbackVersion(rollout.store, rollout.settings, by, request.body.reason));
+    },
   );
 
   r.post(
