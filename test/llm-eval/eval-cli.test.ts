@@ -38,7 +38,7 @@ const answerJson = (decision: string) =>
 const answerText = (decision: string) =>
   `Classification: scripted\nRisk Level: high\nDecision: ${decision}\nReasoning:\n1. Role check: ok\n2. Trust check: borderline trust\n3. Environment: high-risk environment\n4. Context: attestation recommended\nPolicy References:\n- scripted: answer`;
 
-describe("eval with a model server", () => {
+describe("eval with a model server", { timeout: 90_000 }, () => {
   let server: ChatServer;
   const seen = new Map<string, number>();
   beforeAll(async () => {
@@ -154,7 +154,7 @@ describe("eval with a model server", () => {
   });
 });
 
-describe("decide with a model server", () => {
+describe("decide with a model server", { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "decide-"));
   const input = join(dir, "req.json");
   writeFileSync(
