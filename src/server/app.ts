@@ -3,6 +3,7 @@ import fastifySwagger from "@fastify/swagger";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyServerOptions,
   LogController,
 } from "fastify";
@@ -20,7 +21,7 @@ import { JobTable } from "./jobs.js";
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { installAuth } from "./plugins/auth.js";
-import { installErrorHandling } from "./plugins/errors.js";
+import { installErrorHandling, sendError } from "./plugins/errors.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { opsRoutes } from "./routes/ops.js";
 import { DecisionService } from "./service.js";
@@ -73,6 +74,15 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     // One log line per decision (with its decisionId) instead of two per request; requests at debug.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a path with invalid percent-encoding, an over-long
+    // parameter) come in the contract's format too, counted like any other caller error.
+    frameworkErrors: (error, _request, reply) => {
+      metrics.errors.inc({ cause: "bad_url" });
+      // The reply's generic type parameters are the route's; this handler runs before there is one.
+      sendError(reply as unknown as FastifyReply, 400, {
+        error: { code: "bad_url", message: `the request path is not valid: ${error.message}` },
+      });
+    },
     forceCloseConnections: "idle",
   });
   app.setValidatorCompiler(validatorCompiler);

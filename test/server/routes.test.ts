@@ -113,6 +113,15 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
     expect((await r2.json()).error.message).toContain("does-not-exist");
   });
 
+  it("400 in the contract's format for a path with invalid percent-encoding", async () => {
+    const res = await fetch(`${s.url}/v1/jobs/%ZZ`);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({
+      code: "bad_url",
+      message: expect.stringContaining("%ZZ"),
+    });
+  });
+
   it("batch answers in order, each item its own result or error", async () => {
     const res = await post(`${s.url}/v1/advisory/batch`, {
       requests: [readSituation, { ...readSituation, t3_tensor: { competence: 5 } }, { request: readR6 }],
