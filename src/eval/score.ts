@@ -30,14 +30,12 @@ export interface ScenarioResult {
   latencyMs: number;
 }
 
-/** The most frequent decision; ties go to the most cautious one. */
+/** The most frequent decision; ties go to the most cautious one (deny, then require_attestation). */
 export function modalDecision(ds: DecisionValue[]): DecisionValue {
   const order: DecisionValue[] = ["deny", "require_attestation", "allow"];
-  const counts = new Map<DecisionValue, number>();
-  for (const d of ds) counts.set(d, (counts.get(d) ?? 0) + 1);
-  let best: DecisionValue = ds[0] ?? "require_attestation";
-  for (const d of order) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d;
-  return best;
+  const count = (d: DecisionValue) => ds.filter((x) => x === d).length;
+  const top = Math.max(...order.map(count));
+  return order.find((d) => count(d) === top && top > 0) ?? "require_attestation";
 }
 
 export const reasoningText = (d: Decision) =>

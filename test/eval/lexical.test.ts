@@ -38,3 +38,12 @@ describe("lexical reasoning-coverage matcher", () => {
     expect(lexicalCoverage([], "anything").coverage).toBe(1);
   });
 });
+
+describe("the most frequent decision across runs", () => {
+  it("breaks ties toward the most cautious decision, whatever the order of runs", async () => {
+    const { modalDecision } = await import("../../src/eval/score.js");
+    expect(modalDecision(["require_attestation", "deny"])).toBe("deny");
+    expect(modalDecision(["allow", "require_attestation"])).toBe("require_attestation");
+    expect(modalDecision(["allow", "allow", "deny"])).toBe("allow");
+  });
+});
