@@ -54,9 +54,14 @@ export function formatBench(r: BenchReport): string {
   } else rows.push(...sectionRows("http", h, []));
   const l = r.llm;
   if (l && !isSkipped(l)) {
+    // The section is llm-local's: show its scalar fields, then its targets and notes when it has them.
     for (const [k, v] of Object.entries(l)) {
       if (v === null || typeof v !== "object") rows.push(["llm", k, String(v)]);
     }
+    if (Array.isArray(l.targets)) {
+      for (const t of l.targets as Target[]) rows.push(["llm", t.name, mark(t)]);
+    }
+    if (Array.isArray(l.notes)) for (const n of l.notes) rows.push(["llm", "note", String(n)]);
   } else rows.push(...sectionRows("llm", l, []));
   const m = r.memory;
   if (m && !isSkipped(m)) {
