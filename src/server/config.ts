@@ -61,7 +61,8 @@ export const ServeConfigSchema = z.strictObject({
   sequences: int("a number of parallel sequences", 1, 64).optional(),
   threads: int("a thread count", 1, 1024).optional(),
   llmTimeoutMs: int("an LLM timeout in milliseconds", 1, 600_000).optional(),
-  cache: onOff.default(true),
+  /** auto: on with a model (engine llm/hybrid), off with the rules engine, whose decisions cost less than a lookup. */
+  cache: z.union([z.literal("auto"), onOff]).default("auto"),
   cacheTtl: int("a cache TTL in seconds", 1, 86_400 * 7).default(300),
   cacheSize: int("a cache size (entries)", 1, 10_000_000).default(10_000),
   deadlineMs: int("a deadline in milliseconds", 1, 600_000).default(10_000),

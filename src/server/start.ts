@@ -113,7 +113,11 @@ export async function startService(
       ...(circuit ? { circuit: () => (circuit as CircuitBreakerBackend).state } : {}),
       tokens,
       metrics,
-      cache: { enabled: config.cache, ttlSeconds: config.cacheTtl, size: config.cacheSize },
+      cache: {
+        enabled: config.cache === "auto" ? config.engine !== "rules" : config.cache,
+        ttlSeconds: config.cacheTtl,
+        size: config.cacheSize,
+      },
       deadlineMs: config.deadlineMs,
       queueSize: config.queueSize,
       ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),

@@ -11,14 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), "pa-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("serve configuration", () => {
-  it("defaults: loopback, 8787, ./policy-advisor.db, rules, cache on", () => {
+  it("defaults: loopback, 8787, ./policy-advisor.db, rules, cache auto", () => {
     const c = resolveServeConfig({}, { env: {} });
     expect(c).toMatchObject({
       host: "127.0.0.1",
       port: 8787,
       db: "./policy-advisor.db",
       engine: "rules",
-      cache: true,
+      cache: "auto",
     });
     expect(c.bodyLimit).toBe(1024 * 1024);
   });
@@ -27,7 +27,7 @@ describe("serve configuration", () => {
     const c = resolveServeConfig({}, { configFile: join(ROOT, "deploy/config.sample.yaml"), env: {} });
     expect(c).toMatchObject({
       port: 8787,
-      cache: true,
+      cache: "auto",
       cacheTtl: 300,
       bodyLimit: 1024 * 1024,
       engine: "rules",

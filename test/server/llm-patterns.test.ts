@@ -61,6 +61,22 @@ describe("patterns with a slow model (engine llm)", () => {
     expect(rt.circuit).toBe("closed");
   });
 
+  it("with a model the cache is on by default: a repeat is answered from it, without the model", async () => {
+    model.delayMs = 300;
+    svc = await serve(model, dir, { cache: "auto" });
+    const before = model.requests;
+    const first = await (await post(`${svc.url}/v1/advisory`, readSituation)).json();
+    const t0 = performance.now();
+    const again = await (
+      await post(`${svc.url}/v1/advisory`, { ...readSituation, request_id: "other" })
+    ).json();
+    expect(performance.now() - t0).toBeLessThan(250);
+    expect(first.source).toBe("llm");
+    expect(again.source).toBe("cache");
+    expect(again.decision).toBe(first.decision);
+    expect(model.requests - before).toBe(1);
+  });
+
   it("past the deadline: the fail-closed fallback, marked, logged, in time", async () => {
     model.delayMs = 3000;
     svc = await serve(model, dir, { deadlineMs: 300 });

@@ -67,7 +67,11 @@ const OPTIONS: OptionSpec[] = [
     flag: "--llm-timeout-ms <ms>",
     help: "per-request timeout of the model server (engine llm/hybrid with --llm-url)",
   },
-  { key: "cache", flag: "--cache <on|off>", help: "cache confident decisions (default on)" },
+  {
+    key: "cache",
+    flag: "--cache <on|off|auto>",
+    help: "cache confident decisions: on, off, or auto = on with a model, off with the rules engine (default auto)",
+  },
   {
     key: "cacheTtl",
     flag: "--cache-ttl <seconds>",
