@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY_PATH } from "../../src/policy/load.js";
 import { ENV_NAMES, flagOf } from "../../src/server/config.js";
 import { openStore } from "../../src/store/index.js";
 import { post, readSituation } from "./helpers.js";
@@ -103,9 +104,14 @@ describe("policy-advisor serve (CLI)", () => {
     expect(r.stderr).toContain(`${tokens}:2`);
   });
 
-  it("runs from a config file with tokens from the environment", async () => {
+  it("runs from a config file with tokens from the environment; SIGHUP reloads the policy", async () => {
     const cfg = join(dir, "ok.json");
-    writeFileSync(cfg, JSON.stringify({ db: join(dir, "cfg.db"), mode: "enforce", logLevel: "warn" }));
+    const policy = join(dir, "policy.yaml");
+    writeFileSync(policy, readFileSync(DEFAULT_POLICY_PATH, "utf8"));
+    writeFileSync(
+      cfg,
+      JSON.stringify({ db: join(dir, "cfg.db"), mode: "enforce", logLevel: "warn", policy }),
+    );
     const { child, url } = await startCli(["--config", cfg], {
       POLICY_ADVISOR_TOKEN: "a-caller-token-of-some-length",
     });
@@ -115,7 +121,17 @@ describe("policy-advisor serve (CLI)", () => {
         authorization: "Bearer a-caller-token-of-some-length",
       });
       expect(ok.status).toBe(200);
-      expect((await ok.json()).mode).toBe("enforce");
+      const first = await ok.json();
+      expect(first.mode).toBe("enforce");
+      writeFileSync(policy, readFileSync(policy, "utf8").replace('version: "1.0.0"', 'version: "1.0.9"'));
+      child.kill("SIGHUP");
+      const auth = { authorization: "Bearer a-caller-token-of-some-length" };
+      let policyVersion = first.versions.policy;
+      for (let i = 0; i < 100 && policyVersion === first.versions.policy; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        policyVersion = (await (await fetch(`${url}/v1/runtime`, { headers: auth })).json()).versions.policy;
+      }
+      expect(policyVersion).not.toBe(first.versions.policy);
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
