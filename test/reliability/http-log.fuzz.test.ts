@@ -12,6 +12,7 @@ import { type BuiltApp, buildApp } from "../../src/server/app.js";
 import { reviewRoutesFor } from "../../src/server/routes/review.js";
 import { rolloutRoutesFor } from "../../src/server/routes/rollout.js";
 import { statsRoutesFor } from "../../src/server/routes/stats.js";
+import { uiRoutes } from "../../src/server/routes/ui.js";
 import { openStore } from "../../src/store/index.js";
 import type { DecisionStore } from "../../src/store/types.js";
 import { nastyString } from "./arbitraries.js";
@@ -39,7 +40,12 @@ beforeAll(async () => {
     advisor: createAdvisor(),
     store,
     modes: rollout,
-    plugins: [reviewRoutesFor({ store, rollout }), statsRoutesFor({ store }), rolloutRoutesFor({ rollout })],
+    plugins: [
+      reviewRoutesFor({ store, rollout }),
+      statsRoutesFor({ store }),
+      rolloutRoutesFor({ rollout }),
+      async (app) => uiRoutes(app),
+    ],
   });
   await built.app.ready();
   for (const s of workload(60, 5)) {
@@ -206,6 +212,32 @@ describe("decision-log, review, stats and rollout routes under fuzzing", () => {
           headers: { "content-type": "application/json" },
         });
         expectNo500(res, `${op} ${clean} ${JSON.stringify(b).slice(0, 100)}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the console's static routes under traversal attempts and odd paths: never a 500, never a file outside ui/", async () => {
+    const path = fc.oneof(
+      fc.webPath().map((p) => `/ui${p}`),
+      fc.constantFrom(
+        "/ui/../package.json",
+        "/ui/..%2f..%2fpackage.json",
+        "/ui/%2e%2e/%2e%2e/etc/passwd",
+        "/ui/....//....//etc/passwd",
+        "/ui/%00",
+        "/ui//",
+        "/ui/index.html?x=%ff",
+        "/ui/dist/../../src/server/app.ts",
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(path, async (p) => {
+        const res = await built.app.inject({ method: "GET", url: p });
+        expectNo500(res, p);
+        expect(res.body).not.toContain('"name": "policy-advisor"');
+        expect(res.body).not.toContain("root:x:0:0");
+        expect(res.body).not.toContain("export async function buildApp");
       }),
       { numRuns: 300 },
     );
