@@ -61,6 +61,8 @@ export interface ClientOptions {
 export interface AdviseOptions {
   /** The caller's current engine's decision (shadow and advisory rollout). */
   control?: DecisionValue;
+  /** A shorter deadline for this request (X-Deadline-Ms); past it the service answers its fail-closed fallback. */
+  deadlineMs?: number;
   signal?: AbortSignal;
 }
 
@@ -101,7 +103,16 @@ export class PolicyAdvisorClient {
   async advise(request: AdvisoryRequest, opts: AdviseOptions = {}): Promise<AdvisoryAnswer> {
     const body = opts.control ? { request, control: { decision: opts.control } } : request;
     try {
-      return await this.call<AdvisoryAnswer>("POST", "/v1/advisory", body, opts.signal);
+      const headers: Record<string, string> =
+        opts.deadlineMs !== undefined ? { "x-deadline-ms": String(Math.ceil(opts.deadlineMs)) } : {};
+      return await this.call<AdvisoryAnswer>(
+        "POST",
+        "/v1/advisory",
+        body,
+        opts.signal,
+        this.opts.retries,
+        headers,
+      );
     } catch (err) {
       if (this.options.failClosed && err instanceof PolicyAdvisorError && err.unavailable) {
         return failClosedAnswer(this.options.failClosed, err);
@@ -169,12 +180,13 @@ export class PolicyAdvisorClient {
     body?: unknown,
     signal?: AbortSignal,
     retries = this.opts.retries,
+    extraHeaders: Record<string, string> = {},
   ): Promise<T> {
     let attempt = 0;
     for (;;) {
       let err: PolicyAdvisorError;
       try {
-        return await this.once<T>(method, path, body, signal);
+        return await this.once<T>(method, path, body, signal, extraHeaders);
       } catch (e) {
         if (!(e instanceof PolicyAdvisorError)) throw e;
         err = e;
@@ -191,9 +203,15 @@ export class PolicyAdvisorClient {
     }
   }
 
-  private async once<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  private async once<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    const headers: Record<string, string> = { accept: "application/json" };
+    const headers: Record<string, string> = { accept: "application/json", ...extraHeaders };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res: Response;

@@ -115,7 +115,10 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
   });
-  const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 });
+  const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 }, (c) => {
+    metrics.jobs.set({ status: "pending" }, c.pending);
+    metrics.jobs.set({ status: "finished" }, c.finished);
+  });
   const ctx: ServerContext = {
     service,
     store: opts.store,

@@ -15,12 +15,17 @@ export class JobTable {
   private readonly done: LRUCache<string, JobView>;
   private readonly pending = new Map<string, JobView>();
 
-  constructor(opts: { max: number; ttlMs: number }) {
+  constructor(
+    opts: { max: number; ttlMs: number },
+    /** Told the counts whenever a job starts or finishes (the jobs gauge). */
+    private readonly onChange: (counts: { pending: number; finished: number }) => void = () => undefined,
+  ) {
     this.done = new LRUCache<string, JobView>({ max: opts.max, ttl: opts.ttlMs });
   }
 
   start(jobId: string): void {
     this.pending.set(jobId, { jobId, status: "pending", createdAt: new Date().toISOString() });
+    this.onChange(this.counts());
   }
 
   finish(jobId: string, outcome: { result: AdvisoryAnswer } | { error: ErrorBody["error"] }): void {
@@ -34,6 +39,7 @@ export class JobTable {
         ? { jobId, status: "done", createdAt, completedAt, result: outcome.result }
         : { jobId, status: "failed", createdAt, completedAt, error: outcome.error },
     );
+    this.onChange(this.counts());
   }
 
   get(jobId: string): JobView | undefined {

@@ -77,6 +77,11 @@ export class DecisionService {
     this.advisor = advisor;
   }
 
+  /** The service's per-request deadline (a caller may ask for a shorter one). */
+  get deadlineMs(): number {
+    return this.deps.deadlineMs;
+  }
+
   get pendingBackground(): number {
     return this.background.size;
   }

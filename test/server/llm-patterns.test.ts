@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PolicyAdvisorClient } from "../../src/client/index.js";
 import { type ServeConfigInput, ServeConfigSchema } from "../../src/server/config.js";
 import { type RunningService, startService } from "../../src/server/start.js";
 import { post, readSituation } from "./helpers.js";
@@ -96,6 +97,20 @@ describe("patterns with a slow model (engine llm)", () => {
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/policy_advisor_errors_total\{cause="deadline"\} 1/);
     expect(metrics).toMatch(/policy_advisor_decisions_total\{[^}]*source="fallback"[^}]*\} 1/);
+  });
+
+  it("X-Deadline-Ms shortens the deadline for one request, never lengthens it; a bad value is a 400", async () => {
+    model.delayMs = 1500;
+    svc = await serve(model, dir, { deadlineMs: 5000 });
+    const t0 = performance.now();
+    const res = await post(`${svc.url}/v1/advisory`, readSituation, { "x-deadline-ms": "200" });
+    expect(performance.now() - t0).toBeLessThan(1200);
+    expect(await res.json()).toMatchObject({ source: "fallback", fallbackCause: "deadline" });
+    const bad = await post(`${svc.url}/v1/advisory`, readSituation, { "x-deadline-ms": "soon" });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.issues[0].path).toBe("headers.x-deadline-ms");
+    const client = new PolicyAdvisorClient({ baseUrl: svc.url });
+    expect((await client.advise(readSituation, { deadlineMs: 100 })).fallbackCause).toBe("deadline");
   });
 
   it("a full queue answers 429 with Retry-After at once, never hangs; jobs too", async () => {

@@ -44,7 +44,7 @@ describe.skipIf(!hasPython)("Python client (clients/python) against the real sid
     });
     const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(status, out).toBe(0);
-    expect(out).toMatch(/Ran 11 tests/);
+    expect(out).toMatch(/Ran 12 tests/);
     expect(out).not.toMatch(/skipped/);
   });
 });

@@ -79,15 +79,19 @@ class PolicyAdvisorClient:
 
     # -- the calls ---------------------------------------------------------------------------------
 
-    def advise(self, request: Dict[str, Any], control: Optional[str] = None) -> Dict[str, Any]:
+    def advise(
+        self, request: Dict[str, Any], control: Optional[str] = None, deadline_ms: Optional[int] = None
+    ) -> Dict[str, Any]:
         """Decides one request (a situation or an R6Request).
 
         Returns the decision JSON plus ``mode`` and ``effectiveDecision`` (the decision to apply).
         ``control`` is your current engine's decision, for shadow and advisory rollout.
+        ``deadline_ms`` asks for a shorter deadline than the service's (X-Deadline-Ms).
         """
         body = {"request": request, "control": {"decision": control}} if control else request
+        headers = {"X-Deadline-Ms": str(int(deadline_ms))} if deadline_ms is not None else None
         try:
-            return self._call("POST", "/v1/advisory", body)
+            return self._call("POST", "/v1/advisory", body, headers=headers)
         except PolicyAdvisorError as err:
             if self.fail_closed and err.unavailable:
                 return _fail_closed_answer(self.fail_closed, err)
@@ -134,12 +138,19 @@ class PolicyAdvisorClient:
 
     # -- transport ---------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: Any = None, retries: Optional[int] = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        retries: Optional[int] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Any:
         retries = self.retries if retries is None else retries
         attempt = 0
         while True:
             try:
-                return self._once(method, path, body)
+                return self._once(method, path, body, headers)
             except PolicyAdvisorError as err:
                 retryable = err.status in (0, 429, 503)
                 if not retryable or attempt >= retries:
@@ -150,8 +161,9 @@ class PolicyAdvisorClient:
                 attempt += 1
                 time.sleep(min(wait, 60.0))
 
-    def _once(self, method: str, path: str, body: Any) -> Any:
+    def _once(self, method: str, path: str, body: Any, extra: Optional[Dict[str, str]] = None) -> Any:
         headers = {"Accept": "application/json"}
+        headers.update(extra or {})
         data = None
         if body is not None:
             data = json.dumps(body).encode("utf-8")

@@ -62,6 +62,13 @@ class AgainstTheSidecar(unittest.TestCase):
         self.assertEqual(answer["effectiveDecision"], "deny")  # advisory mode: the control applies
         self.assertEqual(self.client.decide(R6), "allow")
 
+    def test_deadline_header(self) -> None:
+        self.assertEqual(self.client.advise(SITUATION, deadline_ms=5000)["decision"], "allow")
+        with self.assertRaises(PolicyAdvisorError) as ctx:
+            self.client.advise(SITUATION, deadline_ms=0)
+        self.assertEqual(ctx.exception.status, 400)
+        self.assertEqual(ctx.exception.issues[0]["path"], "headers.x-deadline-ms")
+
     def test_bad_request_names_the_field(self) -> None:
         bad = dict(SITUATION, t3_tensor={"competence": 1.5, "reliability": 0.5, "integrity": 0.5})
         with self.assertRaises(PolicyAdvisorError) as ctx:

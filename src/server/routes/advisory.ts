@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import type { ServerContext } from "../context.js";
@@ -19,6 +20,14 @@ import {
 import type { AdvisoryInput } from "../service.js";
 import { parsedBy } from "../validation.js";
 
+/** Documents the optional header; requestDeadline() parses it with a message naming it. */
+const DeadlineHeaderSchema = z.looseObject({
+  "x-deadline-ms": z
+    .string()
+    .optional()
+    .describe("a shorter deadline for this request, in milliseconds (never longer than the service's)"),
+});
+
 const advisoryBody = parsedBy(AdvisoryBodySchema, (data) => parseAdvisoryBody(data));
 
 /** An error as a batch item or a failed job carries it: the same shape as an error answer. */
@@ -27,6 +36,26 @@ function toErrorBody(err: unknown): ErrorBody["error"] {
   if (err instanceof QueueFullError) return { code: err.code, message: err.message };
   if (err instanceof HttpError) return { code: err.code, message: err.message };
   return { code: "internal", message: "internal error; see the service log" };
+}
+
+/**
+ * A caller's own, shorter deadline for this request (X-Deadline-Ms), e.g. what is left of its budget.
+ * It can only shorten the service's deadline, never lengthen it.
+ */
+function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
+  const raw = request.headers["x-deadline-ms"];
+  if (raw === undefined) return undefined;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  const n = Number(value);
+  if (!value || !Number.isInteger(n) || n < 1) {
+    throw new InvalidRequestError([
+      {
+        path: "headers.x-deadline-ms",
+        message: `expected a whole number of milliseconds >= 1, got "${value}"`,
+      },
+    ]);
+  }
+  return Math.min(n, ctx.service.deadlineMs);
 }
 
 function refuseWhenClosing(ctx: ServerContext): void {
@@ -43,15 +72,18 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
     {
       schema: {
         summary: "Decide one request (synchronous, within the deadline)",
+        headers: DeadlineHeaderSchema,
         body: advisoryBody,
         response: { 200: AdvisoryAnswerSchema, 400: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request) => {
       refuseWhenClosing(ctx);
+      const deadlineMs = requestDeadline(request, ctx);
       return ctx.service.decide(request.body as unknown as AdvisoryInput, {
         log: request.log,
         signal: ctx.shutdown.signal,
+        ...(deadlineMs !== undefined ? { deadlineMs } : {}),
       });
     },
   );
@@ -90,18 +122,24 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
     {
       schema: {
         summary: "Decide several requests; results in the same order, each a decision or its own error",
+        headers: DeadlineHeaderSchema,
         body: batchBody,
         response: { 200: BatchAnswerSchema, 400: ErrorSchema },
       },
     },
     async (request) => {
       refuseWhenClosing(ctx);
+      const deadlineMs = requestDeadline(request, ctx);
       const items = request.body as unknown as unknown[];
       const results = await Promise.all(
         items.map(async (item, i) => {
           try {
             const input = parseAdvisoryBody(item, `requests[${i}]`);
-            return await ctx.service.decide(input, { log: request.log, signal: ctx.shutdown.signal });
+            return await ctx.service.decide(input, {
+              log: request.log,
+              signal: ctx.shutdown.signal,
+              ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+            });
           } catch (err) {
             if (
               !(
