@@ -70,6 +70,8 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // A caller's X-Request-Id becomes the reqId on every log line of its request (else a fresh UUID).
+    requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     // One log line per decision (with its decisionId) instead of two per request; requests at debug.
     logController: new LogController({ disableRequestLogging: true }),

@@ -17,6 +17,26 @@ import { StoreUnavailableError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
 
+/** A decision log that cannot commit within this long is treated as down (503), not waited on forever. */
+const APPEND_TIMEOUT_MS = 15_000;
+
+async function appendWithin(store: DecisionStore, record: DecisionRecord, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const append = store.append(record);
+  append.catch(() => undefined);
+  try {
+    await Promise.race([
+      append,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no commit within ${ms} ms`)), ms);
+        timer.unref?.();
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
 /** What /v1/advisory answers: the decision JSON plus the mode and the decision the caller applies. */
 export type AdvisoryAnswer = Decision & {
   mode: Mode;
@@ -154,7 +174,7 @@ export class DecisionService {
       ...(input.control !== undefined ? { control: input.control } : {}),
     };
     try {
-      await this.deps.store.append(record);
+      await appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS);
     } catch (err) {
       this.deps.metrics.errors.inc({ cause: "store" });
       opts.log.error({ decisionId, err: (err as Error).message }, "decision log append failed");
