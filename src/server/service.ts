@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { verdictToDecision } from "../advisor/create.js";
 import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
 import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
-import { type FallbackCause, fallbackDecision, verdictDecision } from "../advisor/patterns/fallback.js";
+import { type FallbackCause, fallbackDecision } from "../advisor/patterns/fallback.js";
 import { type AdvisoryQueue, QueueClosedError, QueueFullError } from "../advisor/patterns/queue.js";
 import type { Advisor } from "../advisor/types.js";
 import { createEngine } from "../engine/index.js";
@@ -121,11 +121,12 @@ export class DecisionService {
 
     if (mode === "shadow" && input.control !== undefined) {
       // The caller applies its own decision: answer now, decide and log the advice off the critical path.
-      const quick = verdictDecision(verdict, {
+      const quick = verdictToDecision(
+        verdict,
+        { ...advisor.versions(), prompt: null, model: null },
+        startedAt,
         decisionId,
-        versions: { ...advisor.versions(), prompt: null, model: null },
-        latencyMs: performance.now() - startedAt,
-      });
+      );
       const answer: AdvisoryAnswer = { ...quick, mode, effectiveDecision: input.control, deferred: true };
       // Outside the sample the advice is not computed at all: the answer is the rules' quick verdict.
       if (this.deps.modes.sampleShadow && !this.deps.modes.sampleShadow()) return answer;

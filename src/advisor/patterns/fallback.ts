@@ -38,23 +38,3 @@ export function fallbackDecision(
     fallbackCause: opts.cause,
   };
 }
-
-/** The rules' verdict as a decision JSON (source "engine"): the immediate answer in shadow mode. */
-export function verdictDecision(
-  verdict: EngineVerdict,
-  opts: { decisionId: string; versions: Versions; latencyMs: number },
-): Decision {
-  return {
-    decisionId: opts.decisionId,
-    decision: verdict.decision,
-    classification: verdict.classification,
-    riskLevel: verdict.riskLevel,
-    reasoning: verdict.reasoning,
-    policyReferences: verdict.policyReferences,
-    signals: verdict.signals,
-    source: "engine",
-    versions: opts.versions,
-    latencyMs: round3(opts.latencyMs),
-    tier: verdict.tier,
-  };
-}
