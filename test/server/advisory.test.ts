@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { post, readR6, readSituation, startTestServer, type TestServer } from "./helpers.js";
+import { loose, post, readR6, readSituation, startTestServer, type TestServer } from "./helpers.js";
 
 describe("POST /v1/advisory", () => {
   let s: TestServer;
@@ -13,7 +13,7 @@ describe("POST /v1/advisory", () => {
   it("answers a situation with the decision JSON, mode and effectiveDecision, and logs it first", async () => {
     const res = await post(`${s.url}/v1/advisory`, readSituation);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body).toMatchObject({
       decision: "allow",
       source: "engine",
@@ -41,7 +41,7 @@ describe("POST /v1/advisory", () => {
   it("answers an R6Request (role from the policy's actor directory)", async () => {
     const res = await post(`${s.url}/v1/advisory`, readR6);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.decision).toBe("allow");
     expect((await s.store.get(body.decisionId))?.shape).toBe("r6");
   });
@@ -52,7 +52,7 @@ describe("POST /v1/advisory", () => {
       t3_tensor: { competence: 0.8, reliability: 2, integrity: "high" },
     });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.error.code).toBe("invalid_request");
     const paths = body.error.issues.map((i: { path: string }) => i.path);
     expect(paths).toContain("t3_tensor.reliability");

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
 import { DEFAULT_POLICY_PATH, loadPolicy } from "../../src/policy/load.js";
 import { TokenSet } from "../../src/server/auth.js";
-import { post, readSituation, startTestServer, type TestServer } from "./helpers.js";
+import { loose, post, readSituation, startTestServer, type TestServer } from "./helpers.js";
 
 const CALLER = "caller-token-0123456789abcdef";
 const REVIEWER = "reviewer-token-0123456789abcdef";
@@ -34,7 +34,7 @@ describe("auth on", () => {
     const none = await post(`${s.url}/v1/advisory`, readSituation);
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toContain("Bearer");
-    expect((await none.json()).error.code).toBe("unauthorized");
+    expect((await none.json().then(loose)).error.code).toBe("unauthorized");
     const wrong = await post(`${s.url}/v1/advisory`, readSituation, { authorization: `Bearer ${CALLER}x` });
     expect(wrong.status).toBe(401);
     const basic = await post(`${s.url}/v1/advisory`, readSituation, { authorization: `Basic ${CALLER}` });
@@ -54,14 +54,14 @@ describe("auth on", () => {
   it("a caller token cannot use reviewer routes (403); a reviewer token can, under its name", async () => {
     const asCaller = await fetch(`${s.url}/v1/decisions`, { headers: { authorization: `Bearer ${CALLER}` } });
     expect(asCaller.status).toBe(403);
-    expect((await asCaller.json()).error.code).toBe("forbidden");
+    expect((await asCaller.json().then(loose)).error.code).toBe("forbidden");
     const reload = await post(`${s.url}/v1/admin/reload`, {}, { authorization: `Bearer ${CALLER}` });
     expect(reload.status).toBe(403);
     const asReviewer = await fetch(`${s.url}/v1/decisions?limit=5`, {
       headers: { authorization: `Bearer ${REVIEWER}` },
     });
     expect(asReviewer.status).toBe(200);
-    expect((await asReviewer.json()).by).toBe("alice");
+    expect((await asReviewer.json().then(loose)).by).toBe("alice");
   });
 });
 
@@ -93,10 +93,12 @@ describe("cache", () => {
     await s.close();
   });
 
-  const runtime = async () => (await (await fetch(`${s.url}/v1/runtime`)).json()).cache;
+  const runtime = async () => (await (await fetch(`${s.url}/v1/runtime`)).json().then(loose)).cache;
 
   it("a repeated situation is a hit marked source cache; ids and timestamps within the hour do not matter", async () => {
-    const first = await (await post(`${s.url}/v1/advisory`, { ...readSituation, request_id: "a" })).json();
+    const first = await (await post(`${s.url}/v1/advisory`, { ...readSituation, request_id: "a" }))
+      .json()
+      .then(loose);
     expect(first.source).toBe("engine");
     const again = await (
       await post(`${s.url}/v1/advisory`, {
@@ -104,7 +106,9 @@ describe("cache", () => {
         request_id: "b",
         timestamp: "2026-03-03T15:40:00Z",
       })
-    ).json();
+    )
+      .json()
+      .then(loose);
     expect(again.source).toBe("cache");
     expect(again.decision).toBe(first.decision);
     expect(again.decisionId).not.toBe(first.decisionId);
@@ -117,32 +121,36 @@ describe("cache", () => {
   it("a different local hour (off-hours signal) or a different trust is not served from the cache", async () => {
     const night = await (
       await post(`${s.url}/v1/advisory`, { ...readSituation, timestamp: "2026-03-03T07:30:00Z" })
-    ).json();
+    )
+      .json()
+      .then(loose);
     expect(night.source).not.toBe("cache");
     const lowTrust = await (
       await post(`${s.url}/v1/advisory`, {
         ...readSituation,
         t3_tensor: { competence: 0.5, reliability: 0.8, integrity: 0.9 },
       })
-    ).json();
+    )
+      .json()
+      .then(loose);
     expect(lowTrust.source).not.toBe("cache");
   });
 
   it("empties when the policy version changes", async () => {
     expect((await runtime()).size).toBeGreaterThan(0);
-    const unchanged = await (await post(`${s.url}/v1/admin/reload`, {})).json();
+    const unchanged = await (await post(`${s.url}/v1/admin/reload`, {})).json().then(loose);
     expect(unchanged.changed).toBe(false);
-    const hit = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const hit = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(hit.source).toBe("cache");
 
     writeFileSync(
       policyFile,
       readFileSync(policyFile, "utf8").replace('version: "1.0.0"', 'version: "1.0.1"'),
     );
-    const reloaded = await (await post(`${s.url}/v1/admin/reload`, {})).json();
+    const reloaded = await (await post(`${s.url}/v1/admin/reload`, {})).json().then(loose);
     expect(reloaded.changed).toBe(true);
     expect(reloaded.versions.policy).not.toBe(hit.versions.policy);
-    const after = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const after = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(after.source).toBe("engine");
     expect(after.versions.policy).toBe(reloaded.versions.policy);
     expect((await runtime()).size).toBe(1);
@@ -151,17 +159,17 @@ describe("cache", () => {
   });
 
   it("a reload of a broken policy is refused (422 naming the field) and the running one stays", async () => {
-    const before = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const before = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     writeFileSync(
       policyFile,
       readFileSync(policyFile, "utf8").replace("borderlineBand: 0.1", "borderlineBand: 7"),
     );
     const res = await post(`${s.url}/v1/admin/reload`, {});
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.error.code).toBe("invalid_policy");
     expect(body.error.message).toContain("trust.borderlineBand");
-    const after = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const after = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(after.versions.policy).toBe(before.versions.policy);
   });
 });
@@ -176,8 +184,8 @@ describe("cache off", () => {
   });
   it("never answers from the cache", async () => {
     await post(`${s.url}/v1/advisory`, readSituation);
-    const again = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const again = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(again.source).toBe("engine");
-    expect((await (await fetch(`${s.url}/v1/runtime`)).json()).cache.enabled).toBe(false);
+    expect((await (await fetch(`${s.url}/v1/runtime`)).json().then(loose)).cache.enabled).toBe(false);
   });
 });

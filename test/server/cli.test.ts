@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY_PATH } from "../../src/policy/load.js";
 import { ENV_NAMES, flagOf } from "../../src/server/config.js";
 import { openStore } from "../../src/store/index.js";
-import { post, readSituation } from "./helpers.js";
+import { loose, post, readSituation } from "./helpers.js";
 import { type ModelServer, startModelServer } from "./model-server.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -121,7 +121,7 @@ describe("policy-advisor serve (CLI)", () => {
         authorization: "Bearer a-caller-token-of-some-length",
       });
       expect(ok.status).toBe(200);
-      const first = await ok.json();
+      const first = await ok.json().then(loose);
       expect(first.mode).toBe("enforce");
       writeFileSync(policy, readFileSync(policy, "utf8").replace('version: "1.0.0"', 'version: "1.0.9"'));
       child.kill("SIGHUP");
@@ -129,7 +129,8 @@ describe("policy-advisor serve (CLI)", () => {
       let policyVersion = first.versions.policy;
       for (let i = 0; i < 100 && policyVersion === first.versions.policy; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        policyVersion = (await (await fetch(`${url}/v1/runtime`, { headers: auth })).json()).versions.policy;
+        policyVersion = (await (await fetch(`${url}/v1/runtime`, { headers: auth })).json().then(loose))
+          .versions.policy;
       }
       expect(policyVersion).not.toBe(first.versions.policy);
     } finally {
@@ -175,12 +176,12 @@ describe("policy-advisor serve (CLI)", () => {
       const requests = Array.from({ length: 8 }, (_, i) =>
         post(`${url}/v1/advisory`, { ...readSituation, request_id: `load-${i}` }).then(async (res) => ({
           status: res.status,
-          body: await res.json(),
+          body: await res.json().then(loose),
         })),
       );
       // Wait until two run and the rest wait in the queue, then ask it to stop.
       for (let i = 0; i < 200; i++) {
-        const rt = await (await fetch(`${url}/v1/runtime`)).json();
+        const rt = await (await fetch(`${url}/v1/runtime`)).json().then(loose);
         if (rt.queue.running === 2 && rt.queue.depth >= 4) break;
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -74,3 +74,11 @@ export const readR6 = {
   trustState: { competence: 0.8, reliability: 0.8, integrity: 0.9 },
   timestamp: "2026-03-03T15:00:00Z",
 };
+
+/**
+ * A JSON answer read back for assertions. They probe arbitrary paths of many answer shapes, and a wrong
+ * path fails the assertion at run time, so the type is deliberately open (fetch's json() is unknown).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: test-only view of arbitrary JSON answers
+export type Json = any;
+export const loose = (v: unknown): Json => v;

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PolicyAdvisorClient } from "../../src/client/index.js";
 import { type ServeConfigInput, ServeConfigSchema } from "../../src/server/config.js";
 import { type RunningService, startService } from "../../src/server/start.js";
-import { post, readSituation } from "./helpers.js";
+import { loose, post, readSituation } from "./helpers.js";
 import { type ModelServer, startModelServer } from "./model-server.js";
 
 /** The whole service as `serve` builds it (engine llm against a real, slow model server). */
@@ -50,14 +50,14 @@ describe("patterns with a slow model (engine llm)", () => {
   it("answers with the model's advice and counts its tokens", async () => {
     model.delayMs = 50;
     svc = await serve(model, dir, {});
-    const body = await (await post(`${svc.url}/v1/advisory`, readSituation)).json();
+    const body = await (await post(`${svc.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(body.source).toBe("llm");
     expect(body.versions.model).toBe("slow-model");
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/policy_advisor_llm_tokens_total\{kind="generated"\} 80/);
     expect(metrics).toMatch(/policy_advisor_llm_duration_seconds_count\{outcome="ok"\} 1/);
     expect(metrics).toMatch(/policy_advisor_model_load_seconds \d/);
-    const rt = await (await fetch(`${svc.url}/v1/runtime`)).json();
+    const rt = await (await fetch(`${svc.url}/v1/runtime`)).json().then(loose);
     expect(rt.llm).toMatchObject({ kind: "openai", model: "slow-model" });
     expect(rt.circuit).toBe("closed");
   });
@@ -66,11 +66,11 @@ describe("patterns with a slow model (engine llm)", () => {
     model.delayMs = 300;
     svc = await serve(model, dir, { cache: "auto" });
     const before = model.requests;
-    const first = await (await post(`${svc.url}/v1/advisory`, readSituation)).json();
+    const first = await (await post(`${svc.url}/v1/advisory`, readSituation)).json().then(loose);
     const t0 = performance.now();
-    const again = await (
-      await post(`${svc.url}/v1/advisory`, { ...readSituation, request_id: "other" })
-    ).json();
+    const again = await (await post(`${svc.url}/v1/advisory`, { ...readSituation, request_id: "other" }))
+      .json()
+      .then(loose);
     expect(performance.now() - t0).toBeLessThan(250);
     expect(first.source).toBe("llm");
     expect(again.source).toBe("cache");
@@ -85,7 +85,7 @@ describe("patterns with a slow model (engine llm)", () => {
     const res = await post(`${svc.url}/v1/advisory`, readSituation);
     const elapsed = performance.now() - started;
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body).toMatchObject({
       source: "fallback",
       fallbackCause: "deadline",
@@ -105,10 +105,10 @@ describe("patterns with a slow model (engine llm)", () => {
     const t0 = performance.now();
     const res = await post(`${svc.url}/v1/advisory`, readSituation, { "x-deadline-ms": "200" });
     expect(performance.now() - t0).toBeLessThan(1200);
-    expect(await res.json()).toMatchObject({ source: "fallback", fallbackCause: "deadline" });
+    expect(await res.json().then(loose)).toMatchObject({ source: "fallback", fallbackCause: "deadline" });
     const bad = await post(`${svc.url}/v1/advisory`, readSituation, { "x-deadline-ms": "soon" });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.issues[0].path).toBe("headers.x-deadline-ms");
+    expect((await bad.json().then(loose)).error.issues[0].path).toBe("headers.x-deadline-ms");
     const client = new PolicyAdvisorClient({ baseUrl: svc.url });
     expect((await client.advise(readSituation, { deadlineMs: 100 })).fallbackCause).toBe("deadline");
   });
@@ -127,11 +127,11 @@ describe("patterns with a slow model (engine llm)", () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(third.status).toBe(429);
     expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect((await third.json()).error.code).toBe("queue_full");
+    expect((await third.json().then(loose)).error.code).toBe("queue_full");
     const job = await post(`${url}/v1/jobs`, readSituation);
     expect(job.status).toBe(429);
     expect(job.headers.get("retry-after")).toBeTruthy();
-    const rt = await (await fetch(`${url}/v1/runtime`)).json();
+    const rt = await (await fetch(`${url}/v1/runtime`)).json().then(loose);
     expect(rt.queue).toMatchObject({ depth: 1, running: 1, capacity: 1, concurrency: 1 });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/policy_advisor_queue_depth 1/);
@@ -147,8 +147,8 @@ describe("patterns with a slow model (engine llm)", () => {
     svc = await serve(model, dir, { mode: "shadow", concurrency: 1, queueSize: 0 });
     const body = { request: readSituation, control: { decision: "deny" } };
     const t0 = performance.now();
-    const a = await (await post(`${svc.url}/v1/advisory`, body)).json();
-    const b = await (await post(`${svc.url}/v1/advisory`, body)).json();
+    const a = await (await post(`${svc.url}/v1/advisory`, body)).json().then(loose);
+    const b = await (await post(`${svc.url}/v1/advisory`, body)).json().then(loose);
     expect(performance.now() - t0).toBeLessThan(600);
     for (const x of [a, b])
       expect(x).toMatchObject({ mode: "shadow", effectiveDecision: "deny", deferred: true });
@@ -164,13 +164,13 @@ describe("patterns with a slow model (engine llm)", () => {
   it("an async job is pending while the model works, then done", async () => {
     model.delayMs = 600;
     svc = await serve(model, dir, {});
-    const { jobId } = await (await post(`${svc.url}/v1/jobs`, readSituation)).json();
-    const pending = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json();
+    const { jobId } = await (await post(`${svc.url}/v1/jobs`, readSituation)).json().then(loose);
+    const pending = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json().then(loose);
     expect(pending.status).toBe("pending");
     let job = pending;
     for (let i = 0; i < 100 && job.status === "pending"; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      job = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json();
+      job = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json().then(loose);
     }
     expect(job.status).toBe("done");
     expect(job.result).toMatchObject({ decisionId: jobId, source: "llm" });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { post, readR6, readSituation, startTestServer, type TestServer } from "./helpers.js";
+import { loose, post, readR6, readSituation, startTestServer, type TestServer } from "./helpers.js";
 
 const adminSituation = {
   action_type: "add_member",
@@ -22,13 +22,13 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
   it("GET /health is ok", async () => {
     const res = await fetch(`${s.url}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok" });
+    expect(await res.json().then(loose)).toEqual({ status: "ok" });
   });
 
   it("GET /ready reports policy and store", async () => {
     const res = await fetch(`${s.url}/ready`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.ready).toBe(true);
     expect(body.checks.store).toBe("ok");
     expect(body.checks.policy).toMatch(/^default@sha256:/);
@@ -39,7 +39,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
       request: adminSituation,
       control: { decision: "deny" },
     });
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.tier).toBe("admin");
     expect(body.mode).toBe("advisory");
     expect(body.effectiveDecision).toBe("deny");
@@ -47,7 +47,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
 
   it("enforce applies the advice even against the control", async () => {
     const res = await post(`${s.url}/v1/advisory`, { request: readSituation, control: { decision: "deny" } });
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.mode).toBe("enforce");
     expect(body.decision).toBe("allow");
     expect(body.effectiveDecision).toBe("allow");
@@ -60,17 +60,17 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
       control: { decision: "maybe" },
     });
     expect(res.status).toBe(400);
-    const paths = (await res.json()).error.issues.map((i: { path: string }) => i.path);
+    const paths = (await res.json().then(loose)).error.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(expect.arrayContaining(["request.actor_id", "control.decision"]));
   });
 
   it("400 for a body that is no request, for malformed JSON and for an empty body", async () => {
     const r1 = await post(`${s.url}/v1/advisory`, { hello: "world" });
     expect(r1.status).toBe(400);
-    expect((await r1.json()).error.code).toBe("invalid_request");
+    expect((await r1.json().then(loose)).error.code).toBe("invalid_request");
     const r2 = await post(`${s.url}/v1/advisory`, '{"action_type": ');
     expect(r2.status).toBe(400);
-    expect((await r2.json()).error.code).toBe("invalid_json");
+    expect((await r2.json().then(loose)).error.code).toBe("invalid_json");
     const r3 = await fetch(`${s.url}/v1/advisory`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -87,7 +87,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
       body: "allow me",
     });
     expect(res.status).toBe(415);
-    expect((await res.json()).error.code).toBe("unsupported_media_type");
+    expect((await res.json().then(loose)).error.code).toBe("unsupported_media_type");
     const form = await fetch(`${s.url}/v1/advisory`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -107,16 +107,16 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
   it("404 JSON for an unknown route and an unknown job", async () => {
     const r1 = await fetch(`${s.url}/v2/nothing`);
     expect(r1.status).toBe(404);
-    expect((await r1.json()).error.code).toBe("not_found");
+    expect((await r1.json().then(loose)).error.code).toBe("not_found");
     const r2 = await fetch(`${s.url}/v1/jobs/does-not-exist`);
     expect(r2.status).toBe(404);
-    expect((await r2.json()).error.message).toContain("does-not-exist");
+    expect((await r2.json().then(loose)).error.message).toContain("does-not-exist");
   });
 
   it("400 in the contract's format for a path with invalid percent-encoding", async () => {
     const res = await fetch(`${s.url}/v1/jobs/%ZZ`);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({
+    expect((await res.json().then(loose)).error).toMatchObject({
       code: "bad_url",
       message: expect.stringContaining("%ZZ"),
     });
@@ -127,7 +127,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
       requests: [readSituation, { ...readSituation, t3_tensor: { competence: 5 } }, { request: readR6 }],
     });
     expect(res.status).toBe(200);
-    const { results } = await res.json();
+    const { results } = await res.json().then(loose);
     expect(results).toHaveLength(3);
     expect(results[0].decision).toBe("allow");
     expect(results[1].error.code).toBe("invalid_request");
@@ -143,7 +143,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
       requests: [readSituation, readSituation, readSituation, readSituation],
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.issues[0]).toMatchObject({
+    expect((await res.json().then(loose)).error.issues[0]).toMatchObject({
       path: "requests",
       message: expect.stringContaining("at most 3"),
     });
@@ -156,12 +156,12 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
   it("jobs: 202 with an id, then the decision under that id", async () => {
     const res = await post(`${s.url}/v1/jobs`, readSituation);
     expect(res.status).toBe(202);
-    const { jobId, status } = await res.json();
+    const { jobId, status } = await res.json().then(loose);
     expect(status).toBe("pending");
     expect(res.headers.get("location")).toBe(`/v1/jobs/${jobId}`);
     let job: { status: string; result?: { decisionId: string; decision: string } } = { status: "pending" };
     for (let i = 0; i < 50 && job.status === "pending"; i++) {
-      job = await (await fetch(`${s.url}/v1/jobs/${jobId}`)).json();
+      job = await (await fetch(`${s.url}/v1/jobs/${jobId}`)).json().then(loose);
       if (job.status === "pending") await new Promise((r) => setTimeout(r, 20));
     }
     expect(job.status).toBe("done");
@@ -173,7 +173,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
   it("jobs: 400 for a bad request, before any job exists", async () => {
     const res = await post(`${s.url}/v1/jobs`, { ...readSituation, actor_role: 7 });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.issues[0].path).toBe("actor_role");
+    expect((await res.json().then(loose)).error.issues[0].path).toBe("actor_role");
   });
 
   it("GET /metrics exposes decisions, latency by route and by source, cache and queue", async () => {
@@ -193,7 +193,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
   });
 
   it("GET /v1/runtime reports cache, queue, llm, circuit", async () => {
-    const body = await (await fetch(`${s.url}/v1/runtime`)).json();
+    const body = await (await fetch(`${s.url}/v1/runtime`)).json().then(loose);
     expect(body.cache.enabled).toBe(true);
     expect(body.cache.hits + body.cache.misses).toBeGreaterThan(0);
     expect(body.queue).toMatchObject({ depth: 0, running: 0, capacity: 256, concurrency: 4 });
@@ -203,7 +203,7 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
   });
 
   it("GET /openapi.json describes every route with the request schemas", async () => {
-    const doc = await (await fetch(`${s.url}/openapi.json`)).json();
+    const doc = await (await fetch(`${s.url}/openapi.json`)).json().then(loose);
     expect(doc.openapi).toBe("3.1.0");
     for (const p of [
       "/v1/advisory",
@@ -234,7 +234,7 @@ describe("shadow mode", () => {
 
   it("answers with the control at once and logs the advice off the critical path", async () => {
     const res = await post(`${s.url}/v1/advisory`, { request: readSituation, control: { decision: "deny" } });
-    const body = await res.json();
+    const body = await res.json().then(loose);
     expect(body.mode).toBe("shadow");
     expect(body.effectiveDecision).toBe("deny");
     expect(body.decision).toBe("allow");
@@ -247,7 +247,7 @@ describe("shadow mode", () => {
   });
 
   it("without a control, decides synchronously and the advice is what applies", async () => {
-    const body = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const body = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(body.mode).toBe("shadow");
     expect(body.effectiveDecision).toBe("allow");
     expect(body.deferred).toBeUndefined();
@@ -270,13 +270,15 @@ describe("advisory mode", () => {
         request: readSituation,
         control: { decision: "require_attestation" },
       })
-    ).json();
+    )
+      .json()
+      .then(loose);
     expect(a).toMatchObject({
       mode: "advisory",
       decision: "allow",
       effectiveDecision: "require_attestation",
     });
-    const b = await (await post(`${s.url}/v1/advisory`, readSituation)).json();
+    const b = await (await post(`${s.url}/v1/advisory`, readSituation)).json().then(loose);
     expect(b).toMatchObject({ mode: "advisory", effectiveDecision: "allow" });
   });
 });
@@ -294,11 +296,11 @@ describe("when the decision log fails", () => {
     await s.store.close();
     const ready = await fetch(`${s.url}/ready`);
     expect(ready.status).toBe(503);
-    const body = await ready.json();
+    const body = await ready.json().then(loose);
     expect(body.ready).toBe(false);
     expect(body.reason).toContain("decision log");
     const res = await post(`${s.url}/v1/advisory`, readSituation);
     expect(res.status).toBe(503);
-    expect((await res.json()).error.code).toBe("store_unavailable");
+    expect((await res.json().then(loose)).error.code).toBe("store_unavailable");
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServeConfigSchema } from "../../src/server/config.js";
 import { type RunningService, startService } from "../../src/server/start.js";
-import { post, readSituation } from "./helpers.js";
+import { loose, post, readSituation } from "./helpers.js";
 
 const CALLER = "caller-token-for-service-tests";
 const REVIEWER = "reviewer-token-for-service-tests";
@@ -31,17 +31,19 @@ describe("the service as serve starts it: store routes mounted behind the review
   });
 
   it("modes come from the rollout file per tier", async () => {
-    const body = await (await post(`${svc.url}/v1/advisory`, readSituation, as(CALLER))).json();
+    const body = await (await post(`${svc.url}/v1/advisory`, readSituation, as(CALLER))).json().then(loose);
     expect(body.tier).toBe("read");
     expect(body.mode).toBe("advisory");
-    const rt = await (await fetch(`${svc.url}/v1/runtime`, { headers: as(CALLER) })).json();
+    const rt = await (await fetch(`${svc.url}/v1/runtime`, { headers: as(CALLER) })).json().then(loose);
     expect(rt.modes).toMatchObject({ read: "advisory", write: "shadow", admin: "shadow" });
   });
 
   it("a reviewer lists, reviews (under the token's name), reads stats and rollout; a caller cannot", async () => {
-    const d = await (await post(`${svc.url}/v1/advisory`, readSituation, as(CALLER))).json();
+    const d = await (await post(`${svc.url}/v1/advisory`, readSituation, as(CALLER))).json().then(loose);
     expect((await fetch(`${svc.url}/v1/decisions`, { headers: as(CALLER) })).status).toBe(403);
-    const list = await (await fetch(`${svc.url}/v1/decisions?limit=10`, { headers: as(REVIEWER) })).json();
+    const list = await (await fetch(`${svc.url}/v1/decisions?limit=10`, { headers: as(REVIEWER) }))
+      .json()
+      .then(loose);
     expect(list.total).toBeGreaterThanOrEqual(1);
     expect(list.items[0].decisionId).toBe(d.decisionId);
 
@@ -51,10 +53,12 @@ describe("the service as serve starts it: store routes mounted behind the review
     );
     const reviewed = await post(`${svc.url}/v1/decisions/${d.decisionId}/review`, review, as(REVIEWER));
     expect(reviewed.status).toBe(200);
-    expect((await reviewed.json()).review.reviewer).toBe("alice");
+    expect((await reviewed.json().then(loose)).review.reviewer).toBe("alice");
 
     expect((await fetch(`${svc.url}/v1/stats`, { headers: as(REVIEWER) })).status).toBe(200);
-    const rollout = await (await fetch(`${svc.url}/v1/rollout`, { headers: as(REVIEWER) })).json();
+    const rollout = await (await fetch(`${svc.url}/v1/rollout`, { headers: as(REVIEWER) }))
+      .json()
+      .then(loose);
     expect(rollout.tiers.map((t: { tier: string }) => t.tier)).toContain("deploy_prod");
     expect((await fetch(`${svc.url}/v1/rollout`, { headers: as(CALLER) })).status).toBe(403);
   });
@@ -62,7 +66,7 @@ describe("the service as serve starts it: store routes mounted behind the review
   it("the console is served without a token; /openapi.json lists the store routes too", async () => {
     const ui = await fetch(`${svc.url}/ui`, { redirect: "manual" });
     expect([302, 200]).toContain(ui.status);
-    const doc = await (await fetch(`${svc.url}/openapi.json`)).json();
+    const doc = await (await fetch(`${svc.url}/openapi.json`)).json().then(loose);
     expect(doc.paths).toHaveProperty("/v1/decisions");
     expect(doc.paths).toHaveProperty("/v1/rollout");
   });
