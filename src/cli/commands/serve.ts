@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { LlmLoadError } from "../../llm/llama/errors.js";
 import { ConfigError, ENV_NAMES, resolveServeConfig, type ServeConfig } from "../../server/config.js";
 import { startService } from "../../server/start.js";
 import { action, UsageError } from "../errors.js";
@@ -171,6 +172,10 @@ async function serve(config: ServeConfig): Promise<void> {
     service = await startService(config);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
+    // A model file that is missing or not a GGUF is a mistake in the flags, not a crash.
+    if (err instanceof LlmLoadError && (err.code === "model_not_found" || err.code === "not_gguf")) {
+      throw new UsageError(`--model: ${err.message}${err.hint ? ` (${err.hint})` : ""}`);
+    }
     throw err;
   }
   const log = service.app.log;
