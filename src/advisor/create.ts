@@ -5,7 +5,7 @@ import type { EngineVerdict } from "../engine/types.js";
 import { loadPolicy } from "../policy/load.js";
 import type { Decision, Versions } from "../schemas/decision.js";
 import { type ParsedRequest, parseRequest } from "../schemas/request.js";
-import { decideWithLlm, decisionFromCore } from "./hybrid.js";
+import { decideWithLlm, decisionFromCore, engineCore } from "./hybrid.js";
 import type { AdviseOptions, Advisor, AdvisorOptions, EngineKind } from "./types.js";
 
 /** Turns an engine verdict into the decision JSON of the contract. */
@@ -15,19 +15,7 @@ export function verdictToDecision(
   startedAt: number,
   decisionId: string = randomUUID(),
 ): Decision {
-  return {
-    decisionId,
-    decision: verdict.decision,
-    classification: verdict.classification,
-    riskLevel: verdict.riskLevel,
-    reasoning: verdict.reasoning,
-    policyReferences: verdict.policyReferences,
-    signals: verdict.signals,
-    source: "engine",
-    versions,
-    latencyMs: Number((performance.now() - startedAt).toFixed(3)),
-    tier: verdict.tier,
-  };
+  return decisionFromCore(engineCore(verdict), versions, startedAt, decisionId);
 }
 
 /**
