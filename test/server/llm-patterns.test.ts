@@ -161,6 +161,25 @@ describe("patterns with a slow model (engine llm)", () => {
     expect(loggedB?.effectiveDecision).toBe("deny");
   });
 
+  it("a waiting request that passed its deadline frees its place in the queue at once", async () => {
+    model.delayMs = 1500;
+    svc = await serve(model, dir, { concurrency: 1, queueSize: 1, deadlineMs: 10_000 });
+    const url = svc.url;
+    const first = post(`${url}/v1/advisory`, readSituation);
+    while (svc.ctx.queue.running < 1) await new Promise((r) => setTimeout(r, 5));
+    const impatient = await post(`${url}/v1/advisory`, readSituation, { "x-deadline-ms": "150" });
+    expect(await impatient.json().then(loose)).toMatchObject({
+      source: "fallback",
+      fallbackCause: "deadline",
+    });
+    expect(svc.ctx.queue.waiting).toBe(0);
+    const next = post(`${url}/v1/advisory`, readSituation);
+    while (svc.ctx.queue.waiting < 1) await new Promise((r) => setTimeout(r, 5));
+    expect((await post(`${url}/v1/advisory`, readSituation)).status).toBe(429);
+    expect((await first).status).toBe(200);
+    expect((await next).status).toBe(200);
+  });
+
   it("an async job is pending while the model works, then done", async () => {
     model.delayMs = 600;
     svc = await serve(model, dir, {});

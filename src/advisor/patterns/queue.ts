@@ -49,6 +49,8 @@ export class AdvisoryQueue {
   private avgServiceMs = 50;
   /** Work accepted but not started yet, to refuse at shutdown. */
   private readonly waitingCancels = new Set<AbortController>();
+  /** Work still in p-queue whose caller was already answered (deadline, shutdown). */
+  private abandoned = 0;
 
   constructor(private readonly opts: QueueOptions) {
     if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
@@ -58,8 +60,9 @@ export class AdvisoryQueue {
     this.q = new PQueue({ concurrency: opts.concurrency });
   }
 
+  /** Work waiting for a slot, not counting work whose caller already gave up (it leaves at once). */
   get waiting(): number {
-    return this.q.size;
+    return this.q.size - this.abandoned;
   }
   get running(): number {
     return this.q.pending;
@@ -73,11 +76,11 @@ export class AdvisoryQueue {
 
   /** True when one more piece of work would be refused. */
   isFull(): boolean {
-    return this.q.pending >= this.opts.concurrency && this.q.size >= this.opts.capacity;
+    return this.q.pending >= this.opts.concurrency && this.waiting >= this.opts.capacity;
   }
 
   retryAfterSeconds(): number {
-    const ahead = this.q.size + this.q.pending;
+    const ahead = this.waiting + this.q.pending;
     return Math.max(1, Math.ceil((ahead * this.avgServiceMs) / this.opts.concurrency / 1000));
   }
 
@@ -89,6 +92,7 @@ export class AdvisoryQueue {
     const onAbort = (): void => controller.abort(opts.signal?.reason);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     let started = false;
+    let abandoned = false;
     // Rejects the caller at once when the work is cancelled before it starts (caller gone, shutdown):
     // p-queue would otherwise keep it waiting for a slot only to throw then.
     let cancelWaiting: (reason: unknown) => void = () => undefined;
@@ -97,7 +101,11 @@ export class AdvisoryQueue {
     });
     cancelled.catch(() => undefined);
     const onCancel = (): void => {
-      if (!started) cancelWaiting(controller.signal.reason ?? new QueueClosedError());
+      if (started) return;
+      // Its caller is answered now; until p-queue reaches it, it must not count as waiting.
+      abandoned = true;
+      this.abandoned++;
+      cancelWaiting(controller.signal.reason ?? new QueueClosedError());
     };
     controller.signal.addEventListener("abort", onCancel, { once: true });
     this.waitingCancels.add(controller);
@@ -105,6 +113,7 @@ export class AdvisoryQueue {
       const pending = this.q.add(
         async () => {
           this.waitingCancels.delete(controller);
+          if (abandoned) this.abandoned--;
           if (controller.signal.aborted) throw controller.signal.reason ?? new QueueClosedError();
           started = true;
           this.report();
@@ -141,6 +150,6 @@ export class AdvisoryQueue {
   }
 
   private report(): void {
-    this.opts.onDepth?.(this.q.size, this.q.pending);
+    this.opts.onDepth?.(this.waiting, this.q.pending);
   }
 }
