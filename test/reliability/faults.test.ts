@@ -164,6 +164,34 @@ describe("circuit breaker in the running service", () => {
     );
   });
 
+  it("an async job against a hung model ends failed-closed, never pending forever", async () => {
+    model.behaviour = "hang";
+    // Jobs have no request deadline; the backend's own timeout (1 s here) bounds them.
+    const built = llmAdvisor(1000, 60_000, 1000);
+    const jobsSrv = await reliabilityApp({
+      advisor: built.advisor,
+      llm: built.circuit,
+      circuit: () => built.circuit.state,
+      cache: { enabled: false, ttlSeconds: 1, size: 1 },
+    });
+    try {
+      const accepted = await jobsSrv.app.inject({ method: "POST", url: "/v1/jobs", payload: allowed });
+      expect(accepted.statusCode).toBe(202);
+      const { location } = accepted.json() as { location: string };
+      let job: { status: string; result?: { decision: string; source: string } } = { status: "pending" };
+      const until = Date.now() + 10_000;
+      while (job.status === "pending" && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = (await jobsSrv.app.inject({ method: "GET", url: location })).json() as typeof job;
+      }
+      expect(job.status).toBe("done");
+      expect(job.result?.source).toBe("fallback");
+      expect(job.result?.decision).toBe("require_attestation");
+    } finally {
+      await jobsSrv.close();
+    }
+  });
+
   it("a hung model opens the circuit too: deadlines count as failures", async () => {
     const built = llmAdvisor(2, 60_000);
     model.behaviour = "hang";
