@@ -162,6 +162,7 @@ describe.skipIf(!longTests)("load (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", ()
         bodies: workload(256),
         connections: 32,
         durationSec: 15,
+        timeoutSec: 30,
       });
       await w.stop();
       console.log(
