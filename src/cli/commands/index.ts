@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerBench } from "./bench.js";
 import { registerDecide } from "./decide.js";
+import { registerDoctor } from "./doctor.js";
 import { registerEval } from "./eval.js";
 import { registerExport } from "./export.js";
 import { registerPrompts } from "./prompts.js";
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerPrompts(program);
   registerTesting(program);
+  registerDoctor(program);
 }

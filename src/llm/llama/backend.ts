@@ -104,6 +104,7 @@ export class LlamaBackend implements LlmBackend {
     const loaded = await loadModel({
       modelPath: opts.modelPath,
       ...(opts.gpu !== undefined ? { gpu: opts.gpu } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
     const tokenizer = new PromptTokenizer(loaded.model);

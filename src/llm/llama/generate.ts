@@ -67,13 +67,23 @@ export async function generateOnSequence(
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(grammarEvaluationState ? { grammarEvaluationState } : {}),
   });
+  // Text is decoded in runs: a run ends when it decodes cleanly (a multi-byte UTF-8 character split over
+  // byte tokens decodes to U+FFFD until its last byte arrives). Linear in the answer length.
+  let settled = "";
+  let pending: Token[] = [];
   for await (const token of iterator) {
     if (opts.signal?.aborted) throw new GenerationAbortedError();
     generated.push(token);
-    // Detokenize the whole answer: byte tokens of one UTF-8 character only decode correctly together.
-    text = model.detokenize(generated);
-    // Only a closing bracket can end the JSON value; rescan then (cheap, and immune to partial characters).
-    if (json && /[}\]]/.test(model.detokenize([token])) && new JsonEndDetector().push(text)) {
+    pending.push(token);
+    // The preceding tokens let SentencePiece models decide whether a run starts with a space.
+    const run = model.detokenize(pending, false, generated.slice(-pending.length - 8, -pending.length));
+    text = settled + run;
+    if (!run.endsWith("\uFFFD")) {
+      settled = text;
+      pending = [];
+    }
+    // Only a closing bracket can end the JSON value; rescan then (rare, and immune to partial characters).
+    if (json && /[}\]]/.test(run) && new JsonEndDetector().push(text)) {
       finish = "json_complete";
       break;
     }

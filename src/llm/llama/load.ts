@@ -15,6 +15,8 @@ export interface LoadModelOptions {
   modelPath: string;
   /** "auto" (default): the GPU when one is usable, else the CPU. false forces the CPU. */
   gpu?: GpuChoice;
+  /** CPU threads the caller will use (for the log line); default the physical core count. */
+  threads?: number;
   /** Where the "which device" line and llama.cpp warnings go; stderr by default. */
   log?: (line: string) => void;
 }
@@ -66,7 +68,11 @@ export function checkModelFile(path: string): void {
 // getLlama loads the native binding and probes GPUs (~1 s): once per process and GPU choice.
 const llamas = new Map<string, Promise<Llama>>();
 
-function sharedLlama(gpu: GpuChoice, log: (line: string) => void): Promise<Llama> {
+/** The process-wide llama.cpp binding for a GPU choice (loaded once). */
+export function sharedLlama(
+  gpu: GpuChoice,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<Llama> {
   const key = String(gpu);
   let p = llamas.get(key);
   if (!p) {
@@ -131,7 +137,7 @@ export async function loadModel(opts: LoadModelOptions): Promise<LoadedModel> {
     throw classifyLoadError(err, `model ${opts.modelPath}`);
   }
   const device = llama.gpu === false ? "cpu" : llama.gpu;
-  const threads = physicalCores();
+  const threads = opts.threads ?? physicalCores();
   const loadMs = performance.now() - started;
   if (device === "cpu") {
     log(
