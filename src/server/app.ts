@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import fastifySwagger from "@fastify/swagger";
 import Fastify, {
   type FastifyBaseLogger,
@@ -26,6 +27,16 @@ import { advisoryRoutes } from "./routes/advisory.js";
 import { opsRoutes } from "./routes/ops.js";
 import { DecisionService } from "./service.js";
 import { validatorCompiler } from "./validation.js";
+
+/**
+ * The service-wide shutdown signal. Every advisory in flight listens on it, so more than ten at once is
+ * normal: without lifting the limit Node would warn of a listener leak that is not one.
+ */
+function shutdownController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 export interface AppOptions {
   advisor: Advisor;
@@ -133,7 +144,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     circuit: opts.circuit ?? null,
     batchMax: opts.batchMax ?? 100,
     authEnabled: (opts.tokens?.size ?? 0) > 0,
-    shutdown: new AbortController(),
+    shutdown: shutdownController(),
     closing: false,
     ...(opts.reload ? { reload: opts.reload } : {}),
   };
