@@ -113,6 +113,12 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
     expect((await r2.json().then(loose)).error.message).toContain("does-not-exist");
   });
 
+  it("409 for a reload when the service was built without a reloadable policy", async () => {
+    const res = await post(`${s.url}/v1/admin/reload`, {});
+    expect(res.status).toBe(409);
+    expect((await res.json().then(loose)).error.code).toBe("not_reloadable");
+  });
+
   it("400 in the contract's format for a path with invalid percent-encoding", async () => {
     const res = await fetch(`${s.url}/v1/jobs/%ZZ`);
     expect(res.status).toBe(400);
