@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { formatBench } from "../../bench/format.js";
-import { runBench } from "../../bench/run.js";
 import { BENCH_SECTIONS, type BenchSection } from "../../bench/types.js";
 import { action, UsageError } from "../errors.js";
 
@@ -32,6 +30,12 @@ export function registerBench(program: Command): void {
     .action(
       action(async (o: { only?: string; json?: boolean; quick?: boolean; db?: string }) => {
         const only = o.only !== undefined ? parseOnly(o.only) : undefined;
+        // Loaded here, not at the top: autocannon and the bench code would otherwise add some 10 MB to every
+        // command, `serve` included.
+        const [{ runBench }, { formatBench }] = await Promise.all([
+          import("../../bench/run.js"),
+          import("../../bench/format.js"),
+        ]);
         // Progress goes to stderr so stdout holds only the result.
         const progress = (m: string) => process.stderr.write(`${m}\n`);
         const report = await runBench({
