@@ -30,6 +30,8 @@ interface PipelineStats {
   evaluatedTokens: number;
   reusedTokens: number;
   generatedTokens: number;
+  /** Milliseconds to the first answer token: what the request paid for its prompt. */
+  firstTokenMs: number;
 }
 
 export interface LlmBenchResult {
@@ -44,6 +46,8 @@ export interface LlmBenchResult {
   tokensPerRequest: number;
   tokenRatio: number;
   parallelSpeedup: number;
+  /** Time to the first answer token, reference over ours: the part of the latency prefix reuse removes. */
+  firstTokenSpeedup: number;
   baseline: PipelineStats & { prompt: string; maxTokens: number };
   ours: PipelineStats & { prompt: string; prefixTokens: number; warmupMs: number };
   parallel: {
@@ -128,15 +132,16 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
     try {
       const reference = loadVariant("free-text");
       const baselineRuns = quick ? 1 : 2;
-      const oursRuns = quick ? 2 : 4;
-      const parallelRequests = quick ? PARALLEL : 2 * PARALLEL;
+      const oursRuns = quick ? 2 : 3;
+      const parallelRequests = PARALLEL;
 
       // Ours, one at a time.
-      const ours: Array<{ ms: number; evaluated: number; reused: number; generated: number }> = [];
+      const ours: Array<{ ms: number; evaluated: number; reused: number; generated: number; first: number }> =
+        [];
       for (let i = 0; i < oursRuns; i++) {
         const t = performance.now();
-        const r = await backend.advise(pick(i));
-        ours.push({ ms: performance.now() - t, ...r.usage });
+        const r = await backend.adviseDetailed(pick(i));
+        ours.push({ ms: performance.now() - t, ...r.usage, first: r.firstTokenMs });
         progress(
           `llm: ours ${i + 1}/${oursRuns}: ${(ours.at(-1)!.ms / 1000).toFixed(1)} s, ${r.usage.evaluated} evaluated ` +
             `+ ${r.usage.reused} reused prompt tokens, ${r.usage.generated} generated`,
@@ -156,12 +161,17 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
       progress(`llm: ${parallelRequests} requests, ${PARALLEL} in flight: ${parallelSec.toFixed(1)} s`);
 
       // Reference last: it overwrites a sequence's prefix. The whole prompt from an empty state, free text, no grammar.
-      const base: Array<{ ms: number; evaluated: number; generated: number }> = [];
+      const base: Array<{ ms: number; evaluated: number; generated: number; first: number }> = [];
       for (let i = 0; i < baselineRuns; i++) {
         const tokens = backend.tokenizer.chat(reference.prefix, renderRequest(reference, pick(i)));
         const t = performance.now();
         const r = await backend.generate({ tokens, reusePrefix: false, maxTokens: BASELINE_MAX_TOKENS });
-        base.push({ ms: performance.now() - t, evaluated: r.usage.evaluated, generated: r.usage.generated });
+        base.push({
+          ms: performance.now() - t,
+          evaluated: r.usage.evaluated,
+          generated: r.usage.generated,
+          first: r.firstTokenMs,
+        });
         progress(
           `llm: reference ${i + 1}/${baselineRuns}: ${(base.at(-1)!.ms / 1000).toFixed(1)} s, ` +
             `${r.usage.evaluated} prompt + ${r.usage.generated} generated tokens`,
@@ -196,6 +206,10 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
         tokensPerRequest: round(oursTokens, 0),
         tokenRatio: round(tokenRatio, 2),
         parallelSpeedup: round(parallelSpeedup, 2),
+        firstTokenSpeedup: round(
+          mean(base.map((b) => b.first)) / Math.max(1, mean(ours.map((o) => o.first))),
+          2,
+        ),
         baseline: {
           prompt: reference.version,
           maxTokens: BASELINE_MAX_TOKENS,
@@ -204,6 +218,7 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
           evaluatedTokens: round(baselineTokens, 0),
           reusedTokens: 0,
           generatedTokens: round(mean(base.map((b) => b.generated)), 0),
+          firstTokenMs: round(mean(base.map((b) => b.first)), 0),
         },
         ours: {
           prompt: backend.promptVersion,
@@ -214,6 +229,7 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
           evaluatedTokens: round(oursTokens, 0),
           reusedTokens: round(mean(ours.map((o) => o.reused)), 0),
           generatedTokens: round(oursGenerated, 0),
+          firstTokenMs: round(mean(ours.map((o) => o.first)), 0),
         },
         parallel: {
           concurrency: PARALLEL,

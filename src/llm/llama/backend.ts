@@ -177,6 +177,14 @@ export class LlamaBackend implements LlmBackend {
   }
 
   async advise(req: LlmAdviceRequest): Promise<LlmAdviceResult> {
+    const { firstTokenMs: _first, finish: _finish, ...result } = await this.adviseDetailed(req);
+    return result;
+  }
+
+  /** advise() plus generation details: time to the first token and why generation ended. */
+  async adviseDetailed(
+    req: LlmAdviceRequest,
+  ): Promise<LlmAdviceResult & Pick<GenerateResult, "firstTokenMs" | "finish">> {
     const started = performance.now();
     const rendered = renderPrompt(this.variant, { situation: req.situation, verdict: req.verdict });
     const tokens = this.tokenizer.chat(rendered.prefix, rendered.request);
@@ -207,7 +215,14 @@ export class LlamaBackend implements LlmBackend {
       this.totals.reused += result.usage.reused;
       this.totals.generated += result.usage.generated;
       const advice = parseAdviceText(result.text, this.variant.format);
-      return { advice, usage: result.usage, ms: performance.now() - started, raw: result.text };
+      return {
+        advice,
+        usage: result.usage,
+        ms: performance.now() - started,
+        raw: result.text,
+        firstTokenMs: result.firstTokenMs,
+        finish: result.finish,
+      };
     } finally {
       this.pool.release(seq);
     }

@@ -23,6 +23,8 @@ export interface GenerateOptions {
 export interface GenerateResult {
   text: string;
   usage: TokenUsage;
+  /** Milliseconds until the first generated token: the prompt evaluation the request paid for. */
+  firstTokenMs: number;
   /** Why generation ended. */
   finish: "eog" | "json_complete" | "stop" | "max_tokens";
 }
@@ -44,6 +46,8 @@ export async function generateOnSequence(
   opts: GenerateOptions,
 ): Promise<GenerateResult> {
   const model = sequence.model;
+  const started = performance.now();
+  let firstTokenMs = 0;
   const reuse = opts.reusePrefix !== false;
   let keep = 0;
   if (reuse) {
@@ -73,6 +77,7 @@ export async function generateOnSequence(
   let pending: Token[] = [];
   for await (const token of iterator) {
     if (opts.signal?.aborted) throw new GenerationAbortedError();
+    if (generated.length === 0) firstTokenMs = performance.now() - started;
     generated.push(token);
     pending.push(token);
     // The preceding tokens let SentencePiece models decide whether a run starts with a space.
@@ -96,5 +101,10 @@ export async function generateOnSequence(
       break;
     }
   }
-  return { text, finish, usage: { evaluated: toEvaluate.length, reused: keep, generated: generated.length } };
+  return {
+    text,
+    finish,
+    firstTokenMs,
+    usage: { evaluated: toEvaluate.length, reused: keep, generated: generated.length },
+  };
 }
