@@ -14,7 +14,7 @@ import { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import type { Advisor } from "../advisor/types.js";
 import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
-import type { DecisionStore } from "../store/types.js";
+import type { DecisionRecord, DecisionStore } from "../store/types.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
@@ -40,6 +40,8 @@ function shutdownController(): AbortController {
 
 export interface AppOptions {
   advisor: Advisor;
+  /** Called with each decision record once it is committed to the log. */
+  onLogged?: (record: DecisionRecord) => void;
   store: DecisionStore;
   modes: ModeResolver;
   /** The model behind the advisor, for /ready, /v1/runtime and metrics (already metered by the caller). */
@@ -127,6 +129,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     metrics,
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
+    ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
   });
   const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 }, (c) => {
     metrics.jobs.set({ status: "pending" }, c.pending);

@@ -70,6 +70,8 @@ export interface DecisionServiceDeps {
   metrics: ServerMetrics;
   deadlineMs: number;
   log: FastifyBaseLogger;
+  /** Called with each record once it is committed (e.g. a candidate version decides it off the critical path). */
+  onLogged?: (record: DecisionRecord) => void;
 }
 
 /**
@@ -181,6 +183,7 @@ export class DecisionService {
       opts.log.error({ decisionId, err: (err as Error).message }, "decision log append failed");
       throw new StoreUnavailableError((err as Error).message);
     }
+    this.deps.onLogged?.(record);
     const m = this.deps.metrics;
     m.decisions.inc({
       decision: decision.decision,

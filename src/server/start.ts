@@ -2,13 +2,13 @@ import { pino, stdTimeFunctions } from "pino";
 import { createAdvisor } from "../advisor/create.js";
 import type { Advisor } from "../advisor/types.js";
 import { CircuitBreakerBackend } from "../llm/circuit.js";
-import { openLlmBackend } from "../llm/factory.js";
 import type { LlmBackend } from "../llm/types.js";
 import { loadPolicy } from "../policy/load.js";
 import { DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
 import { Rollout } from "../rollout/controller.js";
 import { rolloutMetrics } from "../rollout/metrics.js";
 import { openStore } from "../store/index.js";
+import type { DecisionRecord } from "../store/types.js";
 import { type BuiltApp, buildApp } from "./app.js";
 import { loadTokens } from "./auth.js";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
@@ -18,6 +18,7 @@ import { reviewRoutesFor } from "./routes/review.js";
 import { rolloutRoutesFor } from "./routes/rollout.js";
 import { statsRoutesFor } from "./routes/stats.js";
 import { uiRoutes } from "./routes/ui.js";
+import { VersionManager } from "./versions.js";
 
 export interface RunningService extends BuiltApp {
   url: string;
@@ -75,33 +76,54 @@ export async function startService(
   }
   let llm: LlmBackend | null = null;
   let circuit: CircuitBreakerBackend | null = null;
+  let currentPolicy = policy;
+  // Prompt/model versions: the live one and a shadow candidate (docs/rollout.md, "Version changes").
+  const versions =
+    config.engine === "rules"
+      ? null
+      : new VersionManager({
+          config,
+          rollout,
+          store,
+          log: logger,
+          wrapLive: (backend) => {
+            circuit = new CircuitBreakerBackend(backend);
+            return meteredLlm(circuit, metrics);
+          },
+          makeAdvisor: (backend) =>
+            createAdvisor({ policy: currentPolicy, engine: config.engine, llm: backend }),
+        });
+  if (!versions && rollout.versions.candidate) {
+    logger.warn(
+      "the rollout file names a candidate version, but the rules engine uses no prompt or model: ignored",
+    );
+  }
   try {
-    if (config.engine !== "rules") {
+    if (versions) {
       const started = performance.now();
-      const backend = await openLlmBackend({
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.llmUrl ? { llmUrl: config.llmUrl } : {}),
-        ...(config.llmModel ? { llmModel: config.llmModel } : {}),
-        ...(config.prompt ? { prompt: config.prompt } : {}),
-        ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
-        ...(config.contextSize !== undefined ? { contextSize: config.contextSize } : {}),
-        ...(config.sequences !== undefined ? { sequences: config.sequences } : {}),
-        ...(config.threads !== undefined ? { threads: config.threads } : {}),
-        ...(config.llmTimeoutMs !== undefined ? { timeoutMs: config.llmTimeoutMs } : {}),
-      });
+      llm = await versions.openLive();
       metrics.modelLoad.set((performance.now() - started) / 1000);
-      circuit = new CircuitBreakerBackend(backend);
-      llm = meteredLlm(circuit, metrics);
+      await versions.syncCandidate();
     } else {
       metrics.modelLoad.set(0);
     }
   } catch (err) {
+    await versions?.close();
     await store.close();
     throw err;
   }
   const makeAdvisor = (p = policy): Advisor =>
     createAdvisor({ policy: p, engine: config.engine, ...(llm ? { llm } : {}) });
-  const reloadAdvisor = async (): Promise<Advisor> => makeAdvisor(loadPolicy(config.policy));
+  /** A new policy file, and the live version the log names (a promotion or rollback switches models). */
+  const reloadAdvisor = async (): Promise<Advisor> => {
+    currentPolicy = loadPolicy(config.policy);
+    if (versions && (await versions.liveChanged())) {
+      llm = await versions.openLive();
+      logger.info({ versions: llm.promptVersion, model: llm.modelId }, "live prompt/model version switched");
+    }
+    await versions?.syncCandidate();
+    return makeAdvisor(currentPolicy);
+  };
 
   let built: BuiltApp;
   try {
@@ -130,6 +152,7 @@ export async function startService(
         timestamp: stdTimeFunctions.isoTime,
       },
       reload: reloadAdvisor,
+      ...(versions ? { onLogged: (record: DecisionRecord) => versions.offer(record) } : {}),
       plugins: [
         reviewRoutesFor({ store, rollout: modes }),
         statsRoutesFor({ store }),
@@ -144,8 +167,25 @@ export async function startService(
   }
   const { app, ctx } = built;
   modes.start();
+  // A promotion or rollback recorded by another sidecar or the CLI switches this one's live version too.
+  const versionWatch = versions
+    ? setInterval(() => {
+        void versions
+          .liveChanged()
+          .then(async (changed) => {
+            if (changed) ctx.service.replaceAdvisor(await reloadAdvisor());
+          })
+          .catch((err: unknown) => logger.warn({ err: (err as Error).message }, "version check failed"));
+      }, rollout.rollback.interval)
+    : undefined;
+  versionWatch?.unref();
+  app.addHook("preClose", async () => {
+    if (versionWatch) clearInterval(versionWatch);
+    await versions?.stopCandidate();
+  });
   app.addHook("onClose", async () => {
     modes.stop();
+    await versions?.close();
     try {
       destination.flushSync();
     } catch {
