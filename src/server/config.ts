@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { issuesFromZod } from "../schemas/errors.js";
+import { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES } from "../store/sqlite-writer-protocol.js";
 
 /** A configuration that cannot be used: names the source and each bad setting. */
 export class ConfigError extends Error {
@@ -44,6 +45,8 @@ export const ServeConfigSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port: int("a port", 0, 65535).default(8787),
   db: z.string().min(1).default("./policy-advisor.db"),
+  /** SQLite commit durability: normal survives a crash of the service, full also a power loss. */
+  dbSync: z.enum(SQLITE_SYNC_VALUES).default(DEFAULT_SQLITE_SYNC),
   mode: ModeSchema.optional(),
   rollout: z.string().min(1).optional(),
   policy: z.string().min(1).optional(),
@@ -83,6 +86,7 @@ export const ENV_NAMES: Record<keyof ServeConfig, string> = {
   host: "POLICY_ADVISOR_HOST",
   port: "POLICY_ADVISOR_PORT",
   db: "POLICY_ADVISOR_DB",
+  dbSync: "POLICY_ADVISOR_DB_SYNC",
   mode: "POLICY_ADVISOR_MODE",
   rollout: "POLICY_ADVISOR_ROLLOUT",
   policy: "POLICY_ADVISOR_POLICY",

@@ -57,7 +57,7 @@ export async function startService(
     destination,
   );
 
-  const store = await openStore(config.db, { mask: rollout.mask });
+  const store = await openStore(config.db, { mask: rollout.mask, sync: config.dbSync });
   // Modes live in the decision log (promotions and rollbacks by any sidecar or the CLI); the controller
   // refreshes them and runs the automatic rollback checks.
   let modes: Rollout;

@@ -5,6 +5,7 @@ import type { DecisionStore, StoreOptions } from "./types.js";
 
 export { StoreError } from "./errors.js";
 export { MASKED, maskInput, parseMaskPaths } from "./mask.js";
+export { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES, type SqliteSync } from "./sqlite-writer-protocol.js";
 export type * from "./types.js";
 
 /** The decision log used when no --db is given. */

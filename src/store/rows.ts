@@ -120,7 +120,7 @@ export function toRow(r: DecisionRecord): DecisionRow {
   };
 }
 
-export function rowValues(row: DecisionRow): unknown[] {
+export function rowValues(row: DecisionRow): Array<string | number | null> {
   return DECISION_COLUMNS.map((c) => row[c]);
 }
 

@@ -19,6 +19,8 @@ import {
   versionEventFromRow,
   whereClause,
 } from "./rows.js";
+import { DEFAULT_SQLITE_SYNC, type SqliteSync } from "./sqlite-writer-protocol.js";
+import { SqliteWriterThread } from "./sqlite-writer-thread.js";
 import type {
   CandidateDecision,
   DecisionFacts,
@@ -92,6 +94,8 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
 /** Files up to this size get a full page check (PRAGMA quick_check) at open: about 2.5 ms per MB here. */
 const QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024;
 
+const syncPragma = (sync: SqliteSync): string => (sync === "full" ? "FULL" : "NORMAL");
+
 /** Turns SQLite's terse codes into a message that says what to do. */
 function openError(path: string, err: unknown): StoreError {
   const e = err as { code?: string; message?: string };
@@ -109,6 +113,8 @@ function openError(path: string, err: unknown): StoreError {
 }
 
 export async function openSqliteStore(path: string, opts: StoreOptions = {}): Promise<DecisionStore> {
+  if (path === ":memory:" || path.startsWith("file::memory:"))
+    throw new StoreError(`decision log ${path}: an in-memory database is not a log; give a file path`);
   if (existsSync(path) && statSync(path).isDirectory())
     throw new StoreError(`decision log ${path}: is a directory, expected a file`);
   if (opts.mustExist && !existsSync(path)) {
@@ -124,8 +130,8 @@ export async function openSqliteStore(path: string, opts: StoreOptions = {}): Pr
     // Reading the header first turns a foreign or truncated file into an error here, not an empty log.
     db.pragma("schema_version");
     db.pragma("journal_mode = WAL");
-    // FULL: a commit is on disk before append() resolves; group commit amortises the fsync.
-    db.pragma("synchronous = FULL");
+    // Per connection; the writer thread sets the same on its own (see SqliteSync for the trade-off).
+    db.pragma(`synchronous = ${syncPragma(opts.sync ?? DEFAULT_SQLITE_SYNC)}`);
     db.exec(SCHEMA);
     // quick_check reads every page: thorough for the sizes most logs have, too slow a start for huge ones,
     // which get a read of the newest record instead (later corruption still fails loudly, per query).
@@ -147,7 +153,7 @@ class SqliteStore implements DecisionStore {
   readonly kind = "sqlite" as const;
   private readonly mask: string[][];
   private readonly committer: GroupCommitter<DecisionRecord>;
-  private readonly insert: Database.Statement;
+  private readonly writer: SqliteWriterThread;
   private closed = false;
 
   constructor(
@@ -156,17 +162,22 @@ class SqliteStore implements DecisionStore {
     opts: StoreOptions,
   ) {
     this.mask = parseMaskPaths(opts.mask ?? []);
-    this.insert = db.prepare(
-      `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES (${DECISION_COLUMNS.map(() => "?").join(", ")})`,
-    );
-    const insertMany = db.transaction((rows: DecisionRow[]) => {
-      for (const row of rows) this.insert.run(...rowValues(row));
+    // Appends are committed by a thread of their own (sqlite-writer.ts) so that no commit, fsync or
+    // checkpoint stops the event loop; everything else uses this connection.
+    this.writer = new SqliteWriterThread({
+      path: location,
+      sync: opts.sync ?? DEFAULT_SQLITE_SYNC,
+      busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+      insertSql: `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES (${DECISION_COLUMNS.map(() => "?").join(", ")})`,
     });
     this.committer = new GroupCommitter<DecisionRecord>(
       {
         writeBatch: async (records) => {
           // Masking and serialisation before the transaction: a bad record fails alone, not its batch.
-          insertMany(records.map((r) => toRow({ ...r, input: maskInput(r.input, this.mask) })));
+          const rows = records.map((r) =>
+            rowValues(toRow(this.mask.length > 0 ? { ...r, input: maskInput(r.input, this.mask) } : r)),
+          );
+          await this.writer.write(rows);
         },
       },
       opts.maxBatch ?? 500,
@@ -346,6 +357,7 @@ class SqliteStore implements DecisionStore {
     if (this.closed) return;
     this.closed = true;
     await this.committer.drain();
+    await this.writer.close();
     this.db.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { DecisionValue } from "../schemas/common.js";
 import type { Decision, Tier } from "../schemas/decision.js";
 import type { RequestShape } from "../schemas/request.js";
+import type { SqliteSync } from "./sqlite-writer-protocol.js";
 
 export type Mode = "shadow" | "advisory" | "enforce";
 
@@ -153,6 +154,11 @@ export interface StoreOptions {
   mask?: string[];
   /** SQLite: how long to wait for a lock held by another process before failing (ms). */
   busyTimeoutMs?: number;
+  /**
+   * SQLite: "normal" (default) or "full" durability of each commit; see SqliteSync in
+   * sqlite-writer-protocol.ts. PostgreSQL ignores it (its durability is the server's synchronous_commit).
+   */
+  sync?: SqliteSync;
   /** Most records committed in one transaction. */
   maxBatch?: number;
   /**

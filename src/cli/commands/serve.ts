@@ -24,6 +24,14 @@ const OPTIONS: OptionSpec[] = [
     help: "decision log: a SQLite file or postgres://user@host:port/db (default ./policy-advisor.db)",
   },
   {
+    key: "dbSync",
+    flag: "--db-sync <normal|full>",
+    help:
+      "SQLite commit durability: normal = an answered decision survives a crash or kill -9 of the service, " +
+      "but a power loss or OS crash may lose the last few; full = also survives those, one fsync per " +
+      "group commit, several times slower (default normal)",
+  },
+  {
     key: "mode",
     flag: "--mode <mode>",
     help: "shadow | advisory | enforce for every tier (admin never above advisory); overrides --rollout",
