@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { packageRoot } from "../paths.js";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./errors.js";
 
@@ -8,10 +10,11 @@ const program = new Command()
   .description(
     "Decide whether an actor may perform an action: allow, deny or require_attestation, with reasoning.",
   )
+  .version((JSON.parse(readFileSync(`${packageRoot}package.json`, "utf8")) as { version: string }).version)
   .showHelpAfterError()
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program);
 
 try {
   await program.parseAsync(process.argv);
