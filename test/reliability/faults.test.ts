@@ -44,12 +44,13 @@ afterAll(async () => {
 function llmAdvisor(
   threshold = 1000,
   cooldownMs = 60_000,
+  timeoutMs = 5000,
 ): { advisor: Advisor; circuit: CircuitBreakerBackend } {
   const backend = createOpenAiBackend({
     baseUrl: model.url,
     model: "fault-model",
     maxRetries: 0,
-    timeoutMs: 5000,
+    timeoutMs,
     responseFormat: "off",
   });
   const circuit = new CircuitBreakerBackend(backend, { failureThreshold: threshold, cooldownMs });
@@ -185,6 +186,8 @@ describe("circuit breaker in the running service", () => {
         job = (await jobsSrv.app.inject({ method: "GET", url: location })).json() as typeof job;
       }
       expect(job.status).toBe("done");
+      // Bounded by the backend's 1 s timeout, not by some longer default.
+      expect(Date.now() - (until - 10_000)).toBeLessThan(4000);
       expect(job.result?.source).toBe("fallback");
       expect(job.result?.decision).toBe("require_attestation");
     } finally {
