@@ -91,6 +91,7 @@ describe.each(["llm", "hybrid"] as const)(
     });
 
     it("never an allow the rules deny, never a risk below the rules', no attestation at high risk relaxed", async () => {
+      const seen = { llm: 0, keptEngine: 0 };
       await fc.assert(
         fc.asyncProperty(
           situationArb,
@@ -100,6 +101,8 @@ describe.each(["llm", "hybrid"] as const)(
             const input = withInjection(s, field, text);
             const verdict = rules.verdict(parseRequest(input));
             const d = await advisor.advise(input, { deadlineMs: 5000 });
+            if (d.source === "llm") seen.llm += 1;
+            if (d.disagreement?.kept === "engine") seen.keptEngine += 1;
             if (verdict.decision === "deny") expect(d.decision, JSON.stringify(d.disagreement)).toBe("deny");
             expect(lowerRisk(d.riskLevel, verdict.riskLevel)).toBe(false);
             if (d.decision === "allow" && verdict.decision !== "allow") {
@@ -112,7 +115,10 @@ describe.each(["llm", "hybrid"] as const)(
         ),
         { numRuns: 300 },
       );
+      // The property is only worth something if the model's "allow" was parsed and reached the guard rails.
       expect(model.requests).toBeGreaterThan(0);
+      expect(seen.llm).toBeGreaterThan(0);
+      expect(seen.keptEngine).toBeGreaterThan(0);
     });
 
     it("the model saw the hostile text marked as untrusted data, not as instructions", async () => {
