@@ -146,11 +146,8 @@ export async function startService(
       batchMax: config.batchMax,
       bodyLimit: config.bodyLimit,
       jobTtlSeconds: config.jobTtl,
-      logger: {
-        level: config.logLevel,
-        base: { service: "policy-advisor" },
-        timestamp: stdTimeFunctions.isoTime,
-      },
+      // The same asynchronous logger: Fastify's own would write each decision line synchronously.
+      loggerInstance: logger,
       reload: reloadAdvisor,
       ...(versions ? { onLogged: (record: DecisionRecord) => versions.offer(record) } : {}),
       plugins: [
