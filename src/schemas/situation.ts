@@ -26,7 +26,7 @@ export const SituationSchema = z.looseObject({
   details: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   identity_metrics: IdentityMetricsSchema.optional(),
   // Fields that carry R6Request data when a situation came from one (see adapters).
-  request_id: z.string().optional(),
+  request_id: nonEmpty("a request id").optional(),
   session_id: z.string().optional(),
   previous_actions: z.array(z.string()).optional(),
   intent: z.string().optional(),

@@ -57,3 +57,11 @@ describe("request validation names each bad field by path", () => {
     expect(r.situation).toMatchObject({ incident_status: "critical", nested: { a: [1, 2] } });
   });
 });
+
+describe("fields that become required R6 fields", () => {
+  it("refuses an empty request_id, which could not become an R6 requestId", () => {
+    expect(issues({ ...ok, request_id: "" })).toEqual([
+      { path: "request_id", message: "expected a request id, got an empty string" },
+    ]);
+  });
+});
