@@ -120,11 +120,14 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
       );
     }
 
-    progress(`llm: loading ${modelName} (${threads} threads, ${PARALLEL} sequences)`);
+    // One request at a time runs on a one-sequence context: llama.cpp's KV cache is unified across a
+    // context's sequences, so every token attends over the cells of all of them and idle warm sequences
+    // would slow a lone request down. The parallel run gets its own context with PARALLEL sequences.
+    progress(`llm: loading ${modelName} (${threads} threads, 1 sequence)`);
     const warmStart = performance.now();
     const backend = await LlamaBackend.create({
       modelPath,
-      sequences: PARALLEL,
+      sequences: 1,
       threads,
       log: (line) => progress(line),
     });
@@ -147,19 +150,6 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
             `+ ${r.usage.reused} reused prompt tokens, ${r.usage.generated} generated`,
         );
       }
-      // Ours, PARALLEL requests in flight.
-      const t = performance.now();
-      let next = 0;
-      const worker = async () => {
-        while (next < parallelRequests) {
-          const i = next++;
-          await backend.advise(pick(i));
-        }
-      };
-      await Promise.all(Array.from({ length: PARALLEL }, worker));
-      const parallelSec = (performance.now() - t) / 1000;
-      progress(`llm: ${parallelRequests} requests, ${PARALLEL} in flight: ${parallelSec.toFixed(1)} s`);
-
       // Reference last: it overwrites a sequence's prefix. The whole prompt from an empty state, free text, no grammar.
       const base: Array<{ ms: number; evaluated: number; generated: number; first: number }> = [];
       for (let i = 0; i < baselineRuns; i++) {
@@ -177,6 +167,27 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
             `${r.usage.evaluated} prompt + ${r.usage.generated} generated tokens`,
         );
       }
+      // Ours, PARALLEL requests in flight on PARALLEL sequences of one context (prefix warmed once, copied).
+      await backend.close();
+      progress(`llm: loading ${modelName} (${threads} threads, ${PARALLEL} sequences)`);
+      const parallelBackend = await LlamaBackend.create({
+        modelPath,
+        sequences: PARALLEL,
+        threads,
+        log: (line) => progress(line),
+      });
+      let parallelSec: number;
+      try {
+        const t = performance.now();
+        await Promise.all(
+          Array.from({ length: parallelRequests }, (_, i) => parallelBackend.advise(pick(i))),
+        );
+        parallelSec = (performance.now() - t) / 1000;
+      } finally {
+        await parallelBackend.close();
+      }
+      progress(`llm: ${parallelRequests} requests, ${PARALLEL} in flight: ${parallelSec.toFixed(1)} s`);
+
       const baselineMs = mean(base.map((b) => b.ms));
       const oursMs = mean(ours.map((o) => o.ms));
       const baselineTokens = mean(base.map((b) => b.evaluated));
@@ -193,11 +204,11 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
             `(${round(oursGenerated, 0)} tokens here); a trained model stops sooner`,
         );
       }
-      const stats = backend.stats();
+      const device = backend.loaded.device;
       return {
         model: modelName,
         parameters,
-        device: stats.device,
+        device,
         threads,
         baselineMsPerAdvisory: round(baselineMs, 0),
         msPerAdvisory: round(oursMs, 0),

@@ -262,7 +262,15 @@ export class LlamaBackend implements LlmBackend {
     };
   }
 
-  async close(): Promise<void> {
+  private closing: Promise<void> | undefined;
+
+  /** Frees the context and the model; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.dispose();
+    return this.closing;
+  }
+
+  private async dispose(): Promise<void> {
     this.pool.close();
     await this.context.dispose();
     await this.loaded.model.dispose();

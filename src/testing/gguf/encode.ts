@@ -1,4 +1,4 @@
-import { GgmlType, type GgmlTypeId, type GgufValue, GgufValueType } from "./format.js";
+import { GgmlType, type GgmlTypeId, type GgufValue, GgufValueType, Q8_0_BLOCK } from "./format.js";
 
 /** Growable little-endian byte buffer for the header part of a GGUF file. */
 export class ByteWriter {
@@ -142,9 +142,27 @@ export function toHalf(x: number): number {
   return sign | half;
 }
 
+/** ggml's reference Q8_0 quantisation: per block of 32, scale = max|x| / 127, quants = round(x / scale). */
+function quantizeQ8_0(values: Float32Array): Buffer {
+  const blocks = values.length / Q8_0_BLOCK;
+  const out = Buffer.alloc(blocks * 34);
+  for (let b = 0; b < blocks; b++) {
+    const base = b * Q8_0_BLOCK;
+    let amax = 0;
+    for (let i = 0; i < Q8_0_BLOCK; i++) amax = Math.max(amax, Math.abs(values[base + i]!));
+    const d = amax / 127;
+    const id = d ? 1 / d : 0;
+    const o = b * 34;
+    out.writeUInt16LE(toHalf(d), o);
+    for (let i = 0; i < Q8_0_BLOCK; i++) out.writeInt8(Math.round(values[base + i]! * id), o + 2 + i);
+  }
+  return out;
+}
+
 /** Encodes tensor values in the tensor's on-disk type. */
 export function encodeTensor(values: Float32Array, type: GgmlTypeId): Buffer {
   if (type === GgmlType.F32) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  if (type === GgmlType.Q8_0) return quantizeQ8_0(values);
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = toHalf(values[i]!);
   return Buffer.from(out.buffer);

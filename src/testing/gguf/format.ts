@@ -28,10 +28,19 @@ export const GgufValueType = {
 export const GgmlType = {
   F32: 0,
   F16: 1,
+  Q8_0: 8,
 } as const;
 export type GgmlTypeId = (typeof GgmlType)[keyof typeof GgmlType];
 
-export const bytesPerElement = (t: GgmlTypeId): number => (t === GgmlType.F32 ? 4 : 2);
+/** Q8_0: blocks of 32 values, each an f16 scale and 32 int8 quants (34 bytes). */
+export const Q8_0_BLOCK = 32;
+
+/** Bytes a tensor of `count` elements takes on disk. */
+export function tensorBytes(t: GgmlTypeId, count: number): number {
+  if (t === GgmlType.F32) return count * 4;
+  if (t === GgmlType.F16) return count * 2;
+  return (count / Q8_0_BLOCK) * 34;
+}
 
 /** A metadata value with its GGUF type made explicit (JS numbers alone cannot say u32 vs f32). */
 export type GgufValue =

@@ -32,7 +32,9 @@ export function makeModel(opts: MakeModelOptions): MakeModelResult {
   const nVocab = vocab.tokens.length;
   const headDim = shape.embd / shape.heads;
   const kvDim = headDim * shape.kvHeads;
-  const matrixType = shape.f16 ? GgmlType.F16 : GgmlType.F32;
+  const matrixType = { f32: GgmlType.F32, f16: GgmlType.F16, q8_0: GgmlType.Q8_0 }[shape.weights];
+  // llama_ftype: 0 all F32, 1 mostly F16, 7 mostly Q8_0.
+  const fileType = { f32: 0, f16: 1, q8_0: 7 }[shape.weights];
 
   const metadata: Array<readonly [string, GgufValue]> = [
     ["general.architecture", str("llama")],
@@ -41,7 +43,7 @@ export function makeModel(opts: MakeModelOptions): MakeModelResult {
       "general.description",
       str(`Random weights (seed ${seed}) for tests and benchmarks; answers are noise.`),
     ],
-    ["general.file_type", u32(shape.f16 ? 1 : 0)],
+    ["general.file_type", u32(fileType)],
     ["general.alignment", u32(32)],
     ["llama.context_length", u32(shape.contextLength)],
     ["llama.embedding_length", u32(shape.embd)],

@@ -12,13 +12,17 @@ export interface ModelShape {
   contextLength: number;
   /** Word pieces in the vocabulary (see vocab.ts) for realistic token counts. */
   words: boolean;
-  /** Matrix weights in F16 (half the file) or F32. Norms are always F32, as llama.cpp requires. */
-  f16: boolean;
+  /**
+   * Storage of the matrix weights. Norms are always F32, as llama.cpp requires. Q8_0 (8-bit, as deployed
+   * models are quantised) makes CPU generation memory-bound like a real quantised model, so batching
+   * parallel sequences pays off as it does in production; F32 is simplest for tests.
+   */
+  weights: "f32" | "f16" | "q8_0";
 }
 
 export const PRESETS = {
   /** Loads and generates in well under a second: for tests. */
-  tiny: { embd: 64, layers: 2, heads: 4, kvHeads: 2, ff: 128, contextLength: 16384, words: true, f16: false },
+  tiny: { embd: 64, layers: 2, heads: 4, kvHeads: 2, ff: 128, contextLength: 16384, words: true, weights: "f32" },
   /**
    * Large enough that per-token compute dominates over fixed overheads, so relative speeds
    * (prefix reuse, grammar, parallel sequences) mean something, yet a benchmark run stays at a few minutes
@@ -32,7 +36,7 @@ export const PRESETS = {
     ff: 2048,
     contextLength: 16384,
     words: true,
-    f16: true,
+    weights: "q8_0",
   },
 } as const satisfies Record<string, ModelShape>;
 

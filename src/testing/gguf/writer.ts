@@ -1,13 +1,13 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { ByteWriter, encodeTensor, writeValue } from "./encode.js";
 import {
-  bytesPerElement,
   elementCount,
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_VERSION,
   type GgufValue,
   type TensorSpec,
+  tensorBytes,
 } from "./format.js";
 
 export interface GgufContent {
@@ -43,7 +43,7 @@ export function writeGguf(path: string, content: GgufContent): number {
     head.u32(t.type);
     head.u64(offset);
     offsets.push(offset);
-    offset = align(offset + elementCount(t.dims) * bytesPerElement(t.type), alignment);
+    offset = align(offset + tensorBytes(t.type, elementCount(t.dims)), alignment);
   }
   head.padTo(alignment);
 
