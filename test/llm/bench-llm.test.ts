@@ -3,37 +3,33 @@ import { runLlmBench } from "../../src/bench/llm.js";
 import { TEST_THREADS } from "./model.js";
 
 describe("bench llm section (quick, tiny model)", () => {
-  it(
-    "measures the reference and our pipeline in one run and reports the contract's fields",
-    async () => {
-      const lines: string[] = [];
-      const r = await runLlmBench({ progress: (m) => lines.push(m), quick: true, threads: TEST_THREADS });
-      for (const k of [
-        "baselineMsPerAdvisory",
-        "msPerAdvisory",
-        "speedup",
-        "baselineTokensPerRequest",
-        "tokensPerRequest",
-        "tokenRatio",
-        "parallelSpeedup",
-      ] as const) {
-        expect(r[k], k).toBeGreaterThan(0);
-      }
-      expect(r.model).toBe("synthetic tiny preset");
-      // Token counts are mechanics, not timing: the reference evaluates its whole prompt, we only the request.
-      expect(r.baseline.reusedTokens).toBe(0);
-      expect(r.baseline.evaluatedTokens).toBeGreaterThan(r.ours.prefixTokens);
-      expect(r.ours.reusedTokens).toBeGreaterThanOrEqual(r.ours.prefixTokens);
-      expect(r.tokenRatio).toBeGreaterThanOrEqual(5);
-      expect(r.baseline.generatedTokens).toBeLessThanOrEqual(512);
-      expect(r.targets.map((t) => t.name)).toEqual([
-        "time per advisory",
-        "tokens evaluated per request",
-        "parallel throughput",
-      ]);
-      expect(r.targets[1]?.met).toBe(true);
-      expect(lines.some((l) => l.startsWith("llm: reference"))).toBe(true);
-    },
-    180_000,
-  );
+  it("measures the reference and our pipeline in one run and reports the contract's fields", async () => {
+    const lines: string[] = [];
+    const r = await runLlmBench({ progress: (m) => lines.push(m), quick: true, threads: TEST_THREADS });
+    for (const k of [
+      "baselineMsPerAdvisory",
+      "msPerAdvisory",
+      "speedup",
+      "baselineTokensPerRequest",
+      "tokensPerRequest",
+      "tokenRatio",
+      "parallelSpeedup",
+    ] as const) {
+      expect(r[k], k).toBeGreaterThan(0);
+    }
+    expect(r.model).toBe("synthetic tiny preset");
+    // Token counts are mechanics, not timing: the reference evaluates its whole prompt, we only the request.
+    expect(r.baseline.reusedTokens).toBe(0);
+    expect(r.baseline.evaluatedTokens).toBeGreaterThan(r.ours.prefixTokens);
+    expect(r.ours.reusedTokens).toBeGreaterThanOrEqual(r.ours.prefixTokens);
+    expect(r.tokenRatio).toBeGreaterThanOrEqual(5);
+    expect(r.baseline.generatedTokens).toBeLessThanOrEqual(512);
+    expect(r.targets.map((t) => t.name)).toEqual([
+      "time per advisory",
+      "tokens evaluated per request",
+      "parallel throughput",
+    ]);
+    expect(r.targets[1]?.met).toBe(true);
+    expect(lines.some((l) => l.startsWith("llm: reference"))).toBe(true);
+  }, 180_000);
 });

@@ -20,7 +20,7 @@ describe("GGUF tensor encoding", () => {
     expect(toHalf(1e6)).toBe(0x7c00); // overflow -> infinity
     expect(toHalf(2 ** -24)).toBe(0x0001); // smallest subnormal
     expect(toHalf(0)).toBe(0);
-    for (const x of [0.1, -3.14159, 0.02, 1e-5, 123.456]) {
+    for (const x of [0.1, -Math.PI, 0.02, 1e-5, 123.456]) {
       expect(Math.abs(fromHalf(toHalf(x)) - x)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -11 + 2 ** -25);
     }
   });

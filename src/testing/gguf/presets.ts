@@ -22,7 +22,16 @@ export interface ModelShape {
 
 export const PRESETS = {
   /** Loads and generates in well under a second: for tests. */
-  tiny: { embd: 64, layers: 2, heads: 4, kvHeads: 2, ff: 128, contextLength: 16384, words: true, weights: "f32" },
+  tiny: {
+    embd: 64,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    ff: 128,
+    contextLength: 16384,
+    words: true,
+    weights: "f32",
+  },
   /**
    * Large enough that per-token compute dominates over fixed overheads, so relative speeds
    * (prefix reuse, grammar, parallel sequences) mean something, yet a benchmark run stays at a few minutes
