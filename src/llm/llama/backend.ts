@@ -247,6 +247,11 @@ export class LlamaBackend implements LlmBackend {
     }
   }
 
+  /** Same as stats(), under the name the HTTP backend uses, for /v1/runtime. */
+  runtime(): LlamaRuntimeStats {
+    return this.stats();
+  }
+
   stats(): LlamaRuntimeStats {
     return {
       device: this.loaded.device,
