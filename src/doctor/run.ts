@@ -7,6 +7,7 @@ import { physicalCores } from "../llm/llama/cpu.js";
 import { LlmLoadError } from "../llm/llama/errors.js";
 import { checkModelFile, sharedLlama } from "../llm/llama/load.js";
 import { estimateMemoryNeeds } from "../llm/llama/resources.js";
+import { chatCompletionsUrl } from "../llm/openai/protocol.js";
 import type { LlmBackend } from "../llm/types.js";
 import { dataPath } from "../paths.js";
 import { loadPolicy } from "../policy/load.js";
@@ -170,11 +171,20 @@ async function localModelChecks(
   return { checks, device };
 }
 
+/** Is anything answering HTTP at the server's address? Any response counts; only no answer fails. */
+async function probeServer(baseUrl: string): Promise<string> {
+  const url = chatCompletionsUrl(baseUrl).replace(/\/chat\/completions$/, "/models");
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  await res.body?.cancel();
+  return `GET ${url}: HTTP ${res.status}`;
+}
+
 async function serverChecks(o: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
   let backend: LlmBackend;
   const t = performance.now();
   try {
+    const probe = await probeServer(o.llmUrl as string);
     backend = await openLlmBackend({
       llmUrl: o.llmUrl,
       ...(o.llmModel !== undefined ? { llmModel: o.llmModel } : {}),
@@ -183,14 +193,14 @@ async function serverChecks(o: DoctorOptions): Promise<Check[]> {
     checks.push({
       name: "server",
       passed: true,
-      detail: `${o.llmUrl} serves ${backend.modelId}`,
+      detail: `${o.llmUrl} answers (${probe}); model ${backend.modelId}`,
       ms: performance.now() - t,
     });
   } catch (err) {
     checks.push({
       name: "server",
       passed: false,
-      detail: `${o.llmUrl}: ${(err as Error).message}`,
+      detail: `${o.llmUrl}: ${describeFetchError(err)}`,
       hint: "check the URL, that the server runs, and --llm-model",
     });
     checks.push({ name: "inference", passed: false, detail: "not run: no server" });
@@ -206,6 +216,12 @@ async function serverChecks(o: DoctorOptions): Promise<Check[]> {
     await backend.close();
   }
   return checks;
+}
+
+function describeFetchError(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return "no answer within 5 s";
+  return e.cause?.code ? `${e.message} (${e.cause.code})` : e.message;
 }
 
 /** Runs every check; never throws for a failed check (that is a result), only for bad options. */
