@@ -7,10 +7,12 @@
  * classification and risk first, then the decision, then the reasoning.
  */
 export const ADVICE_LIMITS = {
-  classification: 64,
-  reasoningField: 400,
-  policyReference: 160,
-  policyReferences: 4,
+  classification: 48,
+  // One sentence per step (about 25 words). The rules engine already states the facts exactly; the model's
+  // sentences add judgement. Every character the grammar allows is a token a random-weight model fills.
+  reasoningField: 160,
+  policyReference: 96,
+  policyReferences: 2,
 } as const;
 
 const reasoningField = { type: "string", maxLength: ADVICE_LIMITS.reasoningField } as const;
