@@ -33,14 +33,24 @@ const IDENTITY_ONLY = new Set(["request_id", "session_id"]);
  */
 export function hourBucket(timestamp: string | undefined, timeZone: string, now: Date = new Date()): string {
   const at = timestamp === undefined ? now : new Date(timestamp);
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    weekday: "short",
-    hour: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(at);
+  const parts = bucketFormatter(timeZone).formatToParts(at);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "?";
   return `${get("weekday")}@${get("hour")}`;
+}
+
+/**
+ * One formatter per time zone, built once: constructing an Intl.DateTimeFormat takes about 90 us, far
+ * more than the rules engine's whole decision, and was paid on every cache lookup.
+ */
+const bucketFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function bucketFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = bucketFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", hourCycle: "h23" });
+    bucketFormatters.set(timeZone, f);
+  }
+  return f;
 }
 
 /** The cache key of a situation: its content without identity-only fields, timestamp as an hour bucket. */
