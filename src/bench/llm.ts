@@ -52,6 +52,9 @@ export interface LlmBenchResult {
   ours: PipelineStats & { prompt: string; prefixTokens: number; warmupMs: number };
   parallel: {
     concurrency: number;
+    /** Contexts the sequences were spread over, and llama.cpp threads per context. */
+    contexts: number;
+    threadsPerContext: number;
     requests: number;
     seconds: number;
     throughputPerSec: number;
@@ -120,9 +123,9 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
       );
     }
 
-    // One request at a time runs on a one-sequence context: llama.cpp's KV cache is unified across a
-    // context's sequences, so every token attends over the cells of all of them and idle warm sequences
-    // would slow a lone request down. The parallel run gets its own context with PARALLEL sequences.
+    // One request at a time runs on a one-sequence context with every thread. The parallel run loads the
+    // backend as a sidecar with PARALLEL sequences would: on the CPU, the sequences spread over one context
+    // per core (one thread each), see LlamaBackendOptions.contexts.
     progress(`llm: loading ${modelName} (${threads} threads, 1 sequence)`);
     const warmStart = performance.now();
     const backend = await LlamaBackend.create({
@@ -167,15 +170,16 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
             `${r.usage.evaluated} prompt + ${r.usage.generated} generated tokens`,
         );
       }
-      // Ours, PARALLEL requests in flight on PARALLEL sequences of one context (prefix warmed once, copied).
+      // Ours, PARALLEL requests in flight on PARALLEL sequences (prefix warmed once, copied to the others).
       await backend.close();
-      progress(`llm: loading ${modelName} (${threads} threads, ${PARALLEL} sequences)`);
+      progress(`llm: loading ${modelName} (${PARALLEL} sequences)`);
       const parallelBackend = await LlamaBackend.create({
         modelPath,
         sequences: PARALLEL,
-        threads,
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
         log: (line) => progress(line),
       });
+      const parallelShape = parallelBackend.stats();
       let parallelSec: number;
       try {
         const t = performance.now();
@@ -186,7 +190,10 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
       } finally {
         await parallelBackend.close();
       }
-      progress(`llm: ${parallelRequests} requests, ${PARALLEL} in flight: ${parallelSec.toFixed(1)} s`);
+      progress(
+        `llm: ${parallelRequests} requests, ${PARALLEL} in flight on ${parallelShape.contexts} context(s) x ` +
+          `${parallelShape.threads} thread(s): ${parallelSec.toFixed(1)} s`,
+      );
 
       const baselineMs = mean(base.map((b) => b.ms));
       const oursMs = mean(ours.map((o) => o.ms));
@@ -244,6 +251,8 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
         },
         parallel: {
           concurrency: PARALLEL,
+          contexts: parallelShape.contexts,
+          threadsPerContext: parallelShape.threads,
           requests: parallelRequests,
           seconds: round(parallelSec, 2),
           throughputPerSec: round(throughput, 3),

@@ -8,6 +8,7 @@ import { ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
 import { AdviceParseError } from "../parse/result.js";
 import { parseFreeText } from "../parse/text.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
+import { physicalCores } from "./cpu.js";
 import { type GenerateOptions, type GenerateResult, generateOnSequence } from "./generate.js";
 import { classifyLoadError, type GpuChoice, type LoadedModel, loadModel } from "./load.js";
 import { SequencePool } from "./pool.js";
@@ -18,12 +19,23 @@ export interface LlamaBackendOptions {
   /** A prompt variant, or its id / file path (default "default"). */
   prompt?: PromptVariant | string;
   gpu?: GpuChoice;
-  /** CPU threads; default the physical core count. */
+  /**
+   * llama.cpp threads per context; default the physical core count divided among the contexts (at least 1).
+   * On the CPU only.
+   */
   threads?: number;
   /** Tokens per sequence; default: room for the prompt prefix plus 2048, within the model's trained size. */
   contextSize?: number;
-  /** Parallel requests (context sequences); default 1. */
+  /** Parallel requests (context sequences, over all contexts); default 1. */
   sequences?: number;
+  /**
+   * Contexts the sequences are spread over. Each context decodes its sequences as one batch; contexts decode
+   * independently, each on its own threads. Default: one on a GPU (one batch is what a GPU is fast at); on the
+   * CPU, one per physical core up to the sequence count, because there each sequence's attention over its own
+   * copy of the prompt prefix dominates a decode step and batching saves little, while separate single-thread
+   * contexts use every core without llama.cpp's per-operation thread barriers. Must divide `sequences`.
+   */
+  contexts?: number;
   /** 0 (default) is greedy decoding: the same request gives the same answer. */
   temperature?: number;
   seed?: number;
@@ -37,9 +49,11 @@ export interface LlamaBackendOptions {
 export interface LlamaRuntimeStats {
   device: string;
   gpuLayers: number;
+  /** llama.cpp threads per context. */
   threads: number;
   contextSize: number;
   sequences: number;
+  contexts: number;
   busy: number;
   waiting: number;
   requests: number;
@@ -87,7 +101,7 @@ export class LlamaBackend implements LlmBackend {
 
   private constructor(
     readonly loaded: LoadedModel,
-    readonly context: LlamaContext,
+    readonly contexts: LlamaContext[],
     readonly variant: PromptVariant,
     readonly tokenizer: PromptTokenizer,
     private readonly pool: SequencePool,
@@ -101,6 +115,9 @@ export class LlamaBackend implements LlmBackend {
 
   static async create(opts: LlamaBackendOptions): Promise<LlamaBackend> {
     const variant = typeof opts.prompt === "object" ? opts.prompt : loadVariant(opts.prompt ?? "default");
+    const sequences = Math.max(1, opts.sequences ?? 1);
+    // A bad count is the caller's error: say so before spending seconds on loading the model.
+    if (opts.contexts !== undefined) resolveContextCount(opts.contexts, sequences, "cpu", 1);
     const loaded = await loadModel({
       modelPath: opts.modelPath,
       ...(opts.gpu !== undefined ? { gpu: opts.gpu } : {}),
@@ -109,7 +126,8 @@ export class LlamaBackend implements LlmBackend {
     });
     const tokenizer = new PromptTokenizer(loaded.model);
     const prefixTokens = tokenizer.sharedPrefix(variant.prefix).length;
-    const sequences = Math.max(1, opts.sequences ?? 1);
+    const contextCount = resolveContextCount(opts.contexts, sequences, loaded.device, physicalCores());
+    const threads = opts.threads ?? Math.max(1, Math.floor(loaded.threads / contextCount));
     const answerTokens = opts.maxTokens ?? (variant.format === "json" ? JSON_MAX_TOKENS : TEXT_MAX_TOKENS);
     const contextSize =
       opts.contextSize ??
@@ -117,18 +135,32 @@ export class LlamaBackend implements LlmBackend {
         loaded.model.trainContextSize,
         Math.ceil((prefixTokens + REQUEST_TOKEN_BUDGET + answerTokens) / 256) * 256,
       );
-    let context: LlamaContext;
+    const perContext = sequences / contextCount;
+    if (contextCount > 1) {
+      (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+        `llm: ${sequences} sequences over ${contextCount} contexts, ${threads} thread(s) each`,
+      );
+    }
+    const contexts: LlamaContext[] = [];
     try {
-      context = await loaded.model.createContext({
-        contextSize,
-        sequences,
-        threads: opts.threads ?? loaded.threads,
-        // One batch can then carry a whole prefix, or one decode step of every sequence.
-        batchSize: Math.min(2048, contextSize),
-      });
+      for (let i = 0; i < contextCount; i++) {
+        contexts.push(
+          await loaded.model.createContext({
+            contextSize,
+            sequences: perContext,
+            threads,
+            // One batch can then carry a whole prefix, or one decode step of every sequence.
+            batchSize: Math.min(2048, contextSize),
+          }),
+        );
+      }
     } catch (err) {
+      for (const c of contexts) await c.dispose();
       await loaded.model.dispose();
-      throw classifyLoadError(err, `a context of ${sequences} x ${contextSize} tokens`);
+      throw classifyLoadError(
+        err,
+        `${contextCount} context(s) of ${perContext} x ${contextSize} tokens (${sequences} sequences)`,
+      );
     }
     const grammar =
       variant.format === "json"
@@ -136,20 +168,21 @@ export class LlamaBackend implements LlmBackend {
         : undefined;
     const backend = new LlamaBackend(
       loaded,
-      context,
+      contexts,
       variant,
       tokenizer,
-      new SequencePool(context, sequences),
+      new SequencePool(contexts, perContext),
       grammar,
-      opts,
+      { ...opts, threads },
     );
     if (opts.warmup !== false) await backend.warmup();
     return backend;
   }
 
   /**
-   * Puts the prompt prefix into every sequence. The first sequence evaluates it; the others load a copy of
-   * that state, so the prefix is computed once however many sequences there are.
+   * Puts the prompt prefix into every sequence. The first sequence evaluates it; the others (of every
+   * context: all contexts have the same shape, which a saved state requires) load a copy of that state, so
+   * the prefix is computed once however many sequences and contexts there are.
    */
   async warmup(): Promise<void> {
     const tokens = this.tokenizer.sharedPrefix(this.variant.prefix);
@@ -172,6 +205,11 @@ export class LlamaBackend implements LlmBackend {
     }
   }
 
+  /** Tokens per sequence. */
+  get contextSize(): number {
+    return this.contexts[0]?.contextSize ?? 0;
+  }
+
   get prefixTokenCount(): number {
     return this.tokenizer.sharedPrefix(this.variant.prefix).length;
   }
@@ -189,10 +227,10 @@ export class LlamaBackend implements LlmBackend {
     const rendered = renderPrompt(this.variant, { situation: req.situation, verdict: req.verdict });
     const tokens = this.tokenizer.chat(rendered.prefix, rendered.request);
     // Never let llama.cpp shift the context (it would drop the start of the prompt): the answer must fit.
-    const room = this.context.contextSize - tokens.length;
+    const room = this.contextSize - tokens.length;
     if (room < 64) {
       throw new Error(
-        `the prompt (${tokens.length} tokens) does not fit the context (${this.context.contextSize} tokens per sequence): ` +
+        `the prompt (${tokens.length} tokens) does not fit the context (${this.contextSize} tokens per sequence): ` +
           "raise --context-size",
       );
     }
@@ -257,8 +295,9 @@ export class LlamaBackend implements LlmBackend {
       device: this.loaded.device,
       gpuLayers: this.loaded.gpuLayers,
       threads: this.opts.threads ?? this.loaded.threads,
-      contextSize: this.context.contextSize,
+      contextSize: this.contextSize,
       sequences: this.parallelism,
+      contexts: this.contexts.length,
       busy: this.pool.busy,
       waiting: this.pool.waiting,
       requests: this.requests,
@@ -277,9 +316,39 @@ export class LlamaBackend implements LlmBackend {
 
   private async dispose(): Promise<void> {
     this.pool.close();
-    await this.context.dispose();
+    for (const context of this.contexts) await context.dispose();
     await this.loaded.model.dispose();
   }
+}
+
+/**
+ * How many contexts to spread `sequences` over: the caller's choice (which must divide the sequence count),
+ * else one on a GPU and, on the CPU, the largest divisor of `sequences` that is at most the core count.
+ */
+export function resolveContextCount(
+  requested: number | undefined,
+  sequences: number,
+  device: string,
+  cores: number,
+): number {
+  if (requested !== undefined) {
+    if (
+      !Number.isInteger(requested) ||
+      requested < 1 ||
+      requested > sequences ||
+      sequences % requested !== 0
+    ) {
+      throw new Error(
+        `contexts: ${requested} must be a whole number from 1 to ${sequences} that divides the sequence count (${sequences})`,
+      );
+    }
+    return requested;
+  }
+  if (device !== "cpu") return 1;
+  for (let n = Math.min(sequences, Math.max(1, cores)); n > 1; n--) {
+    if (sequences % n === 0) return n;
+  }
+  return 1;
 }
 
 function modelIdOf(model: LlamaModel, path: string): string {
