@@ -13,7 +13,8 @@ import { type ModelBehaviour, type ModelServer, startModelServer } from "./model
  */
 
 const DEADLINE_MS = 400;
-const SLACK_MS = 400;
+// Scheduling slack on a loaded 2-core CI machine; the model's hang is far longer than deadline + slack.
+const SLACK_MS = 1200;
 
 /** The rules allow this one (a member reading public docs in working hours). */
 const allowed = {
@@ -137,7 +138,7 @@ describe("circuit breaker in the running service", () => {
     const before = model.requests;
     const t0 = performance.now();
     const fast = await ask();
-    expect(performance.now() - t0).toBeLessThan(200);
+    expect(performance.now() - t0).toBeLessThan(DEADLINE_MS);
     expect(model.requests).toBe(before);
     expect(fast.source).toBe("fallback");
     expect(fast.decision).toBe("require_attestation");

@@ -63,7 +63,7 @@ describe("patterns with a slow model (engine llm)", () => {
   });
 
   it("with a model the cache is on by default: a repeat is answered from it, without the model", async () => {
-    model.delayMs = 300;
+    model.delayMs = 2000;
     svc = await serve(model, dir, { cache: "auto" });
     const before = model.requests;
     const first = await (await post(`${svc.url}/v1/advisory`, readSituation)).json().then(loose);
@@ -71,7 +71,8 @@ describe("patterns with a slow model (engine llm)", () => {
     const again = await (await post(`${svc.url}/v1/advisory`, { ...readSituation, request_id: "other" }))
       .json()
       .then(loose);
-    expect(performance.now() - t0).toBeLessThan(250);
+    // Far below the model's 2 s: the second answer did not wait for the model.
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(first.source).toBe("llm");
     expect(again.source).toBe("cache");
     expect(again.decision).toBe(first.decision);
@@ -126,7 +127,7 @@ describe("patterns with a slow model (engine llm)", () => {
     while (svc.ctx.queue.waiting < 1) await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     const third = await post(`${url}/v1/advisory`, readSituation);
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(third.status).toBe(429);
     expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect((await third.json().then(loose)).error.code).toBe("queue_full");
@@ -145,13 +146,13 @@ describe("patterns with a slow model (engine llm)", () => {
   });
 
   it("shadow mode answers with the control at once; advice is logged later, the rules' verdict when the queue is full", async () => {
-    model.delayMs = 800;
+    model.delayMs = 3000;
     svc = await serve(model, dir, { mode: "shadow", concurrency: 1, queueSize: 0 });
     const body = { request: readSituation, control: { decision: "deny" } };
     const t0 = performance.now();
     const a = await (await post(`${svc.url}/v1/advisory`, body)).json().then(loose);
     const b = await (await post(`${svc.url}/v1/advisory`, body)).json().then(loose);
-    expect(performance.now() - t0).toBeLessThan(600);
+    expect(performance.now() - t0).toBeLessThan(2000);
     for (const x of [a, b])
       expect(x).toMatchObject({ mode: "shadow", effectiveDecision: "deny", deferred: true });
     await svc.ctx.service.drain();
