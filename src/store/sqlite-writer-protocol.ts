@@ -17,6 +17,13 @@ export const DEFAULT_SQLITE_SYNC: SqliteSync = "normal";
 export const SQLITE_SYNC_VALUES = ["normal", "full"] as const satisfies readonly SqliteSync[];
 
 export interface WriterInit {
+  /**
+   * writer: commits the batches it is sent (--db-sync full: the fsync per commit stays off the event loop).
+   * checkpointer: commits nothing; copies the WAL into the database every checkpointEveryMs (--db-sync
+   * normal, where the main thread commits and the checkpoints are the only fsyncs).
+   */
+  role: "writer" | "checkpointer";
+  checkpointEveryMs?: number;
   path: string;
   sync: SqliteSync;
   busyTimeoutMs: number;
@@ -27,7 +34,11 @@ export interface WriterInit {
 /** One row: the column values in the order of the INSERT's parameters. */
 export type RowValues = Array<string | number | null>;
 
-export type WriterRequest = { kind: "batch"; id: number; rows: RowValues[] } | { kind: "close" };
+export type WriterRequest =
+  | { kind: "batch"; id: number; rows: RowValues[] }
+  /** Checkpointer: copy the whole WAL into the database and empty it, while the sender holds its commits. */
+  | { kind: "truncate"; id: number }
+  | { kind: "close" };
 
 export type WriterReply =
   | { kind: "ready" }

@@ -43,13 +43,27 @@ export class SqliteWriterThread {
 
   constructor(private readonly init: WriterInit) {}
 
+  /** Starts the thread if it is not running (the checkpointer, which is sent nothing). */
+  ensureStarted(): Promise<void> {
+    return this.start().then(() => undefined);
+  }
+
   async write(rows: RowValues[]): Promise<void> {
+    return this.request((id) => ({ kind: "batch", id, rows }));
+  }
+
+  /** Checkpointer: resolves once the WAL has been copied into the database and emptied. */
+  async truncate(): Promise<void> {
+    return this.request((id) => ({ kind: "truncate", id }));
+  }
+
+  private async request(make: (id: number) => WriterRequest): Promise<void> {
     const worker = await this.start();
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) worker.ref();
-      worker.postMessage({ kind: "batch", id, rows } satisfies WriterRequest);
+      worker.postMessage(make(id));
     });
   }
 

@@ -19,7 +19,12 @@ import {
   versionEventFromRow,
   whereClause,
 } from "./rows.js";
-import { DEFAULT_SQLITE_SYNC, type SqliteSync } from "./sqlite-writer-protocol.js";
+import {
+  DEFAULT_SQLITE_SYNC,
+  type RowValues,
+  type SqliteSync,
+  type WriterInit,
+} from "./sqlite-writer-protocol.js";
 import { SqliteWriterThread } from "./sqlite-writer-thread.js";
 import type {
   CandidateDecision,
@@ -94,6 +99,23 @@ CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
 /** Files up to this size get a full page check (PRAGMA quick_check) at open: about 2.5 ms per MB here. */
 const QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024;
 
+const INSERT_SQL = `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES (${DECISION_COLUMNS.map(() => "?").join(", ")})`;
+
+/** Every this many rows, the main thread looks at the WAL's size; past WAL_TRUNCATE_BYTES it is emptied. */
+const WAL_CHECK_EVERY_ROWS = 256;
+const WAL_TRUNCATE_BYTES = 16 * 1024 * 1024;
+
+function walBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** WAL pages (4 KB) after which the main connection checkpoints itself, should the checkpointer thread stop. */
+const BACKSTOP_CHECKPOINT_PAGES = 20_000;
+
 const syncPragma = (sync: SqliteSync): string => (sync === "full" ? "FULL" : "NORMAL");
 
 /** Turns SQLite's terse codes into a message that says what to do. */
@@ -162,14 +184,55 @@ class SqliteStore implements DecisionStore {
     opts: StoreOptions,
   ) {
     this.mask = parseMaskPaths(opts.mask ?? []);
-    // Appends are committed by a thread of their own (sqlite-writer.ts) so that no commit, fsync or
-    // checkpoint stops the event loop; everything else uses this connection.
-    this.writer = new SqliteWriterThread({
-      path: location,
-      sync: opts.sync ?? DEFAULT_SQLITE_SYNC,
-      busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
-      insertSql: `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES (${DECISION_COLUMNS.map(() => "?").join(", ")})`,
-    });
+    const sync = opts.sync ?? DEFAULT_SQLITE_SYNC;
+    const thread = (role: WriterInit["role"]) =>
+      new SqliteWriterThread({
+        role,
+        path: location,
+        sync,
+        busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+        insertSql: INSERT_SQL,
+      });
+    let commit: (rows: RowValues[]) => Promise<void>;
+    if (sync === "full") {
+      // An fsync per commit: committed by a thread of its own (sqlite-writer.ts), so that the event loop
+      // keeps parsing and deciding while the disk works, and the next group commit grows meanwhile.
+      this.writer = thread("writer");
+      const writer = this.writer;
+      commit = (rows) => writer.write(rows);
+    } else {
+      // No fsync per commit: committing here costs a few write(2) calls, less than a thread round trip.
+      // The checkpoints (the fsyncs) run on a thread; this connection checkpoints only if that one stops.
+      this.writer = thread("checkpointer");
+      const checkpointer = this.writer;
+      db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      const insert = db.prepare(INSERT_SQL);
+      const insertMany = db.transaction((rows: RowValues[]) => {
+        for (const row of rows) insert.run(row);
+      });
+      const wal = `${location}-wal`;
+      let rowsSinceCheck = 0;
+      commit = async (rows) => {
+        rowsSinceCheck += rows.length;
+        if (rowsSinceCheck >= WAL_CHECK_EVERY_ROWS) {
+          rowsSinceCheck = 0;
+          // The commits wait (not the event loop) while the checkpointer empties a large WAL.
+          if (walBytes(wal) >= WAL_TRUNCATE_BYTES) await checkpointer.truncate().catch(() => undefined);
+        }
+        try {
+          insertMany(rows);
+        } catch (err) {
+          const e = err as { message?: string; code?: string };
+          throw Object.assign(
+            new StoreError(`decision log ${location}: ${e.message ?? String(err)}`, { cause: err }),
+            {
+              ...(e.code ? { code: e.code } : {}),
+            },
+          );
+        }
+        checkpointer.ensureStarted().catch(() => undefined);
+      };
+    }
     this.committer = new GroupCommitter<DecisionRecord>(
       {
         writeBatch: async (records) => {
@@ -177,7 +240,7 @@ class SqliteStore implements DecisionStore {
           const rows = records.map((r) =>
             rowValues(toRow(this.mask.length > 0 ? { ...r, input: maskInput(r.input, this.mask) } : r)),
           );
-          await this.writer.write(rows);
+          await commit(rows);
         },
       },
       opts.maxBatch ?? 500,
