@@ -180,6 +180,12 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
         log: (line) => progress(line),
       });
       const parallelShape = parallelBackend.stats();
+      if (parallelShape.contexts * parallelShape.threads !== threads) {
+        notes.push(
+          `one at a time used ${threads} llama.cpp thread(s); the parallel run ${parallelShape.contexts} context(s) ` +
+            `of ${parallelShape.threads} thread(s), as a sidecar with ${PARALLEL} sequences loads it on this machine`,
+        );
+      }
       let parallelSec: number;
       try {
         const t = performance.now();

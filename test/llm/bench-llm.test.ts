@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runLlmBench } from "../../src/bench/llm.js";
+import { resolveContextCount } from "../../src/llm/llama/backend.js";
+import { physicalCores } from "../../src/llm/llama/cpu.js";
 import { TEST_THREADS } from "./model.js";
 
 describe("bench llm section (quick, tiny model)", () => {
@@ -31,5 +33,9 @@ describe("bench llm section (quick, tiny model)", () => {
     ]);
     expect(r.targets[1]?.met).toBe(true);
     expect(lines.some((l) => l.startsWith("llm: reference"))).toBe(true);
+    // The parallel run is shaped as a 4-sequence sidecar on this machine would be, and says so.
+    expect(r.parallel.concurrency).toBe(4);
+    expect(r.parallel.contexts).toBe(resolveContextCount(undefined, 4, r.device, physicalCores()));
+    expect(r.parallel.threadsPerContext).toBe(TEST_THREADS);
   }, 180_000);
 });
