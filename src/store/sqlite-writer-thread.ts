@@ -24,6 +24,9 @@ function spawnWriter(init: WriterInit): Worker {
   return new Worker(boot, { eval: true, workerData: init, execArgv: [] });
 }
 
+/** How long after a failed start the checkpointer is not tried again. */
+const RETRY_START_MS = 5000;
+
 interface Waiter {
   resolve(): void;
   reject(err: Error): void;
@@ -40,12 +43,23 @@ export class SqliteWriterThread {
   private worker: Worker | null = null;
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
+  private failedAt = 0;
 
   constructor(private readonly init: WriterInit) {}
 
-  /** Starts the thread if it is not running (the checkpointer, which is sent nothing). */
+  /**
+   * Starts the thread if it is not running (the checkpointer, which is asked after every commit). After a
+   * failed start it waits RETRY_START_MS before trying again, rather than spawning a thread per commit.
+   */
   ensureStarted(): Promise<void> {
-    return this.start().then(() => undefined);
+    if (!this.starting && Date.now() - this.failedAt < RETRY_START_MS) return Promise.resolve();
+    return this.start().then(
+      () => undefined,
+      (err: unknown) => {
+        this.failedAt = Date.now();
+        throw err;
+      },
+    );
   }
 
   async write(rows: RowValues[]): Promise<void> {
