@@ -312,8 +312,10 @@ export class Rollout {
       try {
         await this.rollback(tier, fired.reason, { by: "monitor", trigger: fired.trigger });
       } catch (err) {
-        // Another sidecar changed this tier meanwhile (most likely rolled it back itself): its call.
-        if (err instanceof RolloutError && err.code === "conflict") continue;
+        // Another sidecar changed this tier meanwhile (most likely rolled it back itself, while this one
+        // was measuring): its call. Its rollback shows as a conflict, or as the tier already in shadow.
+        if (err instanceof RolloutError && (err.code === "conflict" || err.code === "invalid_rollback"))
+          continue;
         throw err;
       }
       done.push({
