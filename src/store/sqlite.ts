@@ -303,7 +303,8 @@ class SqliteStore implements DecisionStore {
     return info.changes === 0 ? undefined : this.get(decisionId);
   }
 
-  async appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent> {
+  /** One rollout event row; the caller decides whether it runs inside a transaction. */
+  private insertRolloutEvent(event: RolloutEvent): RolloutEvent {
     const info = this.db
       .prepare(
         "INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -321,6 +322,10 @@ class SqliteStore implements DecisionStore {
     return { ...event, id: Number(info.lastInsertRowid) };
   }
 
+  async appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent> {
+    return this.insertRolloutEvent(event);
+  }
+
   async appendRolloutEventIf(
     event: RolloutEvent,
     expectedLatestId: number | null,
@@ -329,21 +334,7 @@ class SqliteStore implements DecisionStore {
     const cas = this.db.transaction((): RolloutEvent | undefined => {
       const row = latest.get(event.tier) as { id: number | null };
       if ((row.id ?? null) !== expectedLatestId) return undefined;
-      const info = this.db
-        .prepare(
-          "INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .run(
-          event.at,
-          event.tier,
-          event.kind,
-          event.from,
-          event.to,
-          event.by,
-          event.reason,
-          event.trigger ?? null,
-        );
-      return { ...event, id: Number(info.lastInsertRowid) };
+      return this.insertRolloutEvent(event);
     });
     // IMMEDIATE takes the write lock before reading, so another process cannot slip in between.
     return cas.immediate();
