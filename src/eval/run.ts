@@ -105,7 +105,7 @@ export async function runSuite(
     passed: results.filter((r) => r.passed).length,
     passRate: round(results.filter((r) => r.passed).length / total),
     decisionAccuracy: round(results.filter((r) => r.correct).length / total),
-    acceptableRate: round(results.filter((r) => r.correct || r.acceptable).length / total),
+    acceptableRate: round(results.filter((r) => r.acceptable).length / total),
     criticalErrors: results.filter((r) => r.criticalError).length,
     reasoningCoverage: round(mean(results.map((r) => r.reasoningCoverage))),
     runs,

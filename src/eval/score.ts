@@ -52,7 +52,9 @@ export async function scoreScenario(
   const representative = runs.find((d) => d.decision === decision) ?? runs[0]!;
   const exp = sc.expected;
   const correct = decision === exp.decision;
-  const acceptable = !correct && exp.alsoAcceptable.includes(decision);
+  // As INTERFACES.md's example shows: a correct decision is also acceptable; one listed in alsoAcceptable
+  // is acceptable without being counted as correct (FORMAT.md).
+  const acceptable = correct || exp.alsoAcceptable.includes(decision);
   const criticalError =
     decision === "allow" && exp.decision !== "allow" && !exp.alsoAcceptable.includes("allow");
   const r = representative.reasoning;

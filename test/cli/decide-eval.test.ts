@@ -100,7 +100,7 @@ describe("policy-advisor eval", () => {
         decision: "allow",
         decisions: ["allow"],
         correct: true,
-        acceptable: false,
+        acceptable: true,
         passed: true,
       }),
     );
@@ -131,6 +131,38 @@ describe("policy-advisor eval", () => {
     const r = cli(["eval", "--scenarios", f]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("scenarios[0].situation.t3_tensor.competence");
+  });
+
+  it("counts a decision in alsoAcceptable as acceptable, not correct", () => {
+    const f = join(dir, "acc.json");
+    const risky = {
+      ...good,
+      action_type: "deploy",
+      actor_role: "deployer",
+      resource: "env:production",
+      t3_tensor: { competence: 0.65, reliability: 0.7, integrity: 0.7 },
+    };
+    writeFileSync(
+      f,
+      JSON.stringify({
+        suite: "a",
+        scenarios: [
+          {
+            id: "Y",
+            situation: risky,
+            expected: { decision: "deny", alsoAcceptable: ["require_attestation"] },
+          },
+        ],
+      }),
+    );
+    const rep = JSON.parse(cli(["eval", "--scenarios", f, "--json"]).stdout);
+    expect(rep.results[0]).toMatchObject({
+      decision: "require_attestation",
+      correct: false,
+      acceptable: true,
+      passed: false,
+    });
+    expect(rep).toMatchObject({ decisionAccuracy: 0, acceptableRate: 1, criticalErrors: 0 });
   });
 
   it("scores a wrong allow as a critical error", () => {
