@@ -16,6 +16,7 @@ export interface EngineCliOptions {
   temperature?: number;
   contextSize?: number;
   sequences?: number;
+  contexts?: number;
   threads?: number;
   llmTimeoutMs?: number;
 }
@@ -50,7 +51,12 @@ export function addEngineOptions(cmd: Command): Command {
       return n;
     })
     .option("--context-size <tokens>", "LLM context size in tokens", positiveInt("--context-size"))
-    .option("--sequences <n>", "parallel LLM sequences in one context", positiveInt("--sequences"))
+    .option("--sequences <n>", "parallel LLM sequences (in-process)", positiveInt("--sequences"))
+    .option(
+      "--contexts <n>",
+      "in-process: contexts the sequences are spread over (default: one per core on a CPU); must divide --sequences",
+      positiveInt("--contexts"),
+    )
     .option("--threads <n>", "CPU threads for llama.cpp (default: physical cores)", positiveInt("--threads"))
     .option("--llm-timeout-ms <ms>", "per-request LLM timeout", positiveInt("--llm-timeout-ms"));
 }
@@ -68,6 +74,7 @@ export function llmOptionsFrom(o: EngineCliOptions): LlmBackendOptions {
     temperature: o.temperature,
     contextSize: o.contextSize,
     sequences: o.sequences,
+    contexts: o.contexts,
     threads: o.threads,
     timeoutMs: o.llmTimeoutMs,
   };
@@ -84,6 +91,14 @@ export async function advisorFromOptions(
     return createAdvisor({ policy, engine: "rules" });
   }
   if (!o.model && !o.llmUrl) throw new UsageError(`--engine ${o.engine} needs --model FILE or --llm-url URL`);
+  if (o.contexts !== undefined && o.contexts > (o.sequences ?? 1)) {
+    throw new UsageError(
+      `--contexts ${o.contexts}: at most --sequences (${o.sequences ?? 1}), and it must divide it`,
+    );
+  }
+  if (o.contexts !== undefined && (o.sequences ?? 1) % o.contexts !== 0) {
+    throw new UsageError(`--contexts ${o.contexts}: must divide --sequences (${o.sequences ?? 1})`);
+  }
   const llm = await openLlmBackend(llmOptionsFrom(o));
   return createAdvisor({ policy, engine: o.engine, llm });
 }

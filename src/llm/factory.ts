@@ -10,6 +10,8 @@ export interface LlmBackendOptions {
   temperature?: number;
   contextSize?: number;
   sequences?: number;
+  /** In-process: contexts the sequences are spread over (one per core suits a CPU); must divide sequences. */
+  contexts?: number;
   threads?: number;
   gpu?: boolean;
   timeoutMs?: number;

@@ -62,6 +62,7 @@ export const ServeConfigSchema = z.strictObject({
     .optional(),
   contextSize: int("a context size in tokens", 256, 1_048_576).optional(),
   sequences: int("a number of parallel sequences", 1, 64).optional(),
+  contexts: int("a number of contexts", 1, 64).optional(),
   threads: int("a thread count", 1, 1024).optional(),
   llmTimeoutMs: int("an LLM timeout in milliseconds", 1, 600_000).optional(),
   /** auto: on with a model (engine llm/hybrid), off with the rules engine, whose decisions cost less than a lookup. */
@@ -98,6 +99,7 @@ export const ENV_NAMES: Record<keyof ServeConfig, string> = {
   temperature: "POLICY_ADVISOR_TEMPERATURE",
   contextSize: "POLICY_ADVISOR_CONTEXT_SIZE",
   sequences: "POLICY_ADVISOR_SEQUENCES",
+  contexts: "POLICY_ADVISOR_CONTEXTS",
   threads: "POLICY_ADVISOR_THREADS",
   llmTimeoutMs: "POLICY_ADVISOR_LLM_TIMEOUT_MS",
   cache: "POLICY_ADVISOR_CACHE",

@@ -54,6 +54,7 @@ export class VersionManager {
         ...(c.temperature !== undefined ? { temperature: c.temperature } : {}),
         ...(c.contextSize !== undefined ? { contextSize: c.contextSize } : {}),
         ...(c.sequences !== undefined ? { sequences: c.sequences } : {}),
+        ...(c.contexts !== undefined ? { contexts: c.contexts } : {}),
         ...(c.threads !== undefined ? { threads: c.threads } : {}),
         ...(c.llmTimeoutMs !== undefined ? { timeoutMs: c.llmTimeoutMs } : {}),
       });

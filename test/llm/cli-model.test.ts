@@ -36,6 +36,27 @@ describe("decide and eval with an in-process synthetic GGUF model", () => {
     expect(d.versions.prompt).toMatch(/@sha256:/);
   });
 
+  it("spreads sequences over --contexts, and names a --contexts that does not divide --sequences", () => {
+    const situation = JSON.stringify({
+      action_type: "commit",
+      actor_role: "developer",
+      actor_id: "user:t",
+      t3_tensor: { competence: 0.9, reliability: 0.9, integrity: 0.9 },
+    });
+    const ok = cli(
+      ["decide", "--engine", "llm", ...llmFlags(), "--sequences", "2", "--contexts", "2"],
+      situation,
+    );
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(["llm", "fallback"]).toContain(JSON.parse(ok.stdout).source);
+    const bad = cli(
+      ["decide", "--engine", "llm", ...llmFlags(), "--sequences", "4", "--contexts", "3"],
+      situation,
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--contexts 3: must divide --sequences \(4\)/);
+  });
+
   it("decide --engine llm never loosens a rules deny, whatever the model says", () => {
     const r = cli(
       ["decide", "--engine", "llm", ...llmFlags()],

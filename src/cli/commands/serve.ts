@@ -70,6 +70,11 @@ const OPTIONS: OptionSpec[] = [
     flag: "--sequences <n>",
     help: "parallel LLM sequences (in-process) or requests (server); the default concurrency",
   },
+  {
+    key: "contexts",
+    flag: "--contexts <n>",
+    help: "in-process: contexts the sequences are spread over (default: one per core on a CPU); must divide --sequences",
+  },
   { key: "threads", flag: "--threads <n>", help: "CPU threads for llama.cpp (default: physical cores)" },
   {
     key: "llmTimeoutMs",

@@ -14,6 +14,7 @@ export const open: BackendOpener = async (opts) => {
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.contextSize !== undefined ? { contextSize: opts.contextSize } : {}),
     ...(opts.sequences !== undefined ? { sequences: opts.sequences } : {}),
+    ...(opts.contexts !== undefined ? { contexts: opts.contexts } : {}),
     ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
   });
 };
