@@ -1,4 +1,4 @@
-import type { R6Request } from "./r6.js";
+import { CoherenceStateSchema, type R6Request } from "./r6.js";
 import type { Situation } from "./situation.js";
 
 /**
@@ -87,17 +87,17 @@ export function situationToR6(
     setPath(out, ["action", "description"], src.details);
     delete src.details;
   }
+  // Mapped only when it makes a valid R6 coherenceState (D9 score and self-reference rate present and in
+  // range); otherwise it travels whole in `extensions`, still lossless.
   if (isObject(src.coherence_state)) {
     const cs = src.coherence_state;
     const mapped: Json = {};
-    for (const [snake, camel] of COHERENCE_KEYS) {
-      if (snake in cs) {
-        mapped[camel] = cs[snake];
-        delete cs[snake];
-      }
+    for (const [snake, camel] of COHERENCE_KEYS) if (snake in cs) mapped[camel] = cs[snake];
+    if (CoherenceStateSchema.safeParse(mapped).success) {
+      for (const [snake] of COHERENCE_KEYS) delete cs[snake];
+      out.coherenceState = mapped;
+      if (Object.keys(cs).length === 0) delete src.coherence_state;
     }
-    out.coherenceState = mapped;
-    if (Object.keys(cs).length === 0) delete src.coherence_state;
   }
   if (out.requestId === undefined) {
     out.requestId = `sit-${cryptoId()}`;

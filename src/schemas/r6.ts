@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { isoTimestamp, nonEmpty, RiskLevelSchema, T3Schema, unitScore } from "./common.js";
 
+/** hardbound's identity coherence: D9 score, self-reference rate, coupling. Extra fields are kept. */
+export const CoherenceStateSchema = z.looseObject({
+  d9Score: unitScore,
+  selfReferenceRate: unitScore,
+  couplingState: z.enum(["coupled", "quality_leading", "identity_leading", "decoupled"]).optional(),
+});
+
 /** The R6Request shape (camelCase) sent by hardbound. Loose at every level: extra fields are kept. */
 export const R6RequestSchema = z.looseObject({
   requestId: nonEmpty("a request id"),
@@ -19,13 +26,7 @@ export const R6RequestSchema = z.looseObject({
     callerRiskAssessment: RiskLevelSchema.optional(),
   }),
   trustState: T3Schema,
-  coherenceState: z
-    .looseObject({
-      d9Score: unitScore,
-      selfReferenceRate: unitScore,
-      couplingState: z.enum(["coupled", "quality_leading", "identity_leading", "decoupled"]).optional(),
-    })
-    .optional(),
+  coherenceState: CoherenceStateSchema.optional(),
   timestamp: isoTimestamp,
 });
 export type R6Request = z.infer<typeof R6RequestSchema>;

@@ -109,6 +109,16 @@ export const situationArb: fc.Arbitrary<Record<string, unknown>> = fc
       intent: fc.string(),
       caller_risk_assessment: risk,
       parameters: extras(3),
+      coherence_state: fc
+        .record(
+          {
+            d9_score: unit,
+            self_reference_rate: unit,
+            coupling_state: fc.constantFrom("coupled", "quality_leading", "identity_leading", "decoupled"),
+          },
+          { requiredKeys: [] },
+        )
+        .chain((c) => extras(2).map((x) => ({ ...x, ...c }))),
     },
     { requiredKeys: ["action_type", "actor_role", "actor_id", "t3_tensor"] },
   )
