@@ -1,8 +1,8 @@
 import { api, type DecisionFilters } from "../api.js";
 import { h, render } from "../dom.js";
-import { CATEGORY_LABEL, humanize, summarize, when } from "../format.js";
+import { CATEGORY_LABEL, humanize } from "../format.js";
 import type { Page } from "../page.js";
-import { decisionHref, formParams, href } from "../router.js";
+import { formParams, href } from "../router.js";
 import { MODES, TIERS } from "../types.js";
 import {
   decisionBadge,
@@ -17,6 +17,7 @@ import {
   textField,
   uid,
 } from "../widgets.js";
+import { receivedColumn, requestColumn } from "./record-columns.js";
 
 const LIMIT = 50;
 
@@ -172,18 +173,8 @@ export const logPage: Page = async (ctx) => {
     table(
       "Decisions, newest first",
       [
-        { header: "Received", cell: (r) => h("time", { datetime: r.createdAt }, when(r.createdAt)) },
-        {
-          header: "Request",
-          cell: (r) => {
-            const s = summarize(r);
-            return h(
-              "a",
-              { href: decisionHref(r.decisionId) },
-              `${s.action || "(no action)"} by ${s.actor || "(unknown actor)"}`,
-            );
-          },
-        },
+        receivedColumn,
+        requestColumn(),
         { header: "Tier", cell: (r) => humanize(r.tier) },
         { header: "Mode", cell: (r) => modeBadge(r.mode) },
         { header: "Advice", cell: (r) => decisionBadge(r.decision.decision) },

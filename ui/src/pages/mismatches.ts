@@ -1,8 +1,8 @@
 import { api } from "../api.js";
 import { h, render } from "../dom.js";
-import { humanize, summarize, when } from "../format.js";
+import { humanize } from "../format.js";
 import type { Page } from "../page.js";
-import { decisionHref, formParams, href } from "../router.js";
+import { formParams, href } from "../router.js";
 import { TIERS } from "../types.js";
 import {
   decisionBadge,
@@ -14,6 +14,7 @@ import {
   selectField,
   table,
 } from "../widgets.js";
+import { receivedColumn, requestColumn } from "./record-columns.js";
 
 const LIMIT = 100;
 
@@ -74,18 +75,8 @@ export const mismatchesPage: Page = async (ctx) => {
     table(
       "Control and advice side by side, newest first",
       [
-        { header: "Received", cell: (r) => h("time", { datetime: r.createdAt }, when(r.createdAt)) },
-        {
-          header: "Request",
-          cell: (r) => {
-            const s = summarize(r);
-            return h(
-              "a",
-              { href: decisionHref(r.decisionId) },
-              `${s.action || "(no action)"} by ${s.actor || "(unknown actor)"}`,
-            );
-          },
-        },
+        receivedColumn,
+        requestColumn(),
         { header: "Tier", cell: (r) => humanize(r.tier) },
         { header: "Control", cell: (r) => decisionBadge(r.control), className: "side-cell" },
         { header: "Advice", cell: (r) => decisionBadge(r.decision.decision), className: "side-cell" },

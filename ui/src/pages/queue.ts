@@ -1,8 +1,8 @@
 import { api } from "../api.js";
 import { h, render } from "../dom.js";
-import { humanize, RATES_EXPLAINED, rateOf, summarize, when } from "../format.js";
+import { humanize, RATES_EXPLAINED, rateOf, summarize } from "../format.js";
 import type { Page, PageContext } from "../page.js";
-import { decisionHref, formParams, href } from "../router.js";
+import { formParams, href } from "../router.js";
 import { type DecisionRecord, TIERS } from "../types.js";
 import {
   decisionBadge,
@@ -17,6 +17,7 @@ import {
   table,
   textField,
 } from "../widgets.js";
+import { receivedColumn, requestColumn } from "./record-columns.js";
 
 const LIMIT = 50;
 /** How often an open queue checks for new or reviewed advisories. */
@@ -176,18 +177,8 @@ export const queuePage: Page = async (ctx) => {
     table(
       "Advisories waiting for review, newest first",
       [
-        { header: "Received", cell: (r) => h("time", { datetime: r.createdAt }, when(r.createdAt)) },
-        {
-          header: "Request",
-          cell: (r) => {
-            const s = summarize(r);
-            return h(
-              "a",
-              { href: decisionHref(r.decisionId), class: "row-link" },
-              `${s.action || "(no action)"} by ${s.actor || "(unknown actor)"}`,
-            );
-          },
-        },
+        receivedColumn,
+        requestColumn("row-link"),
         { header: "Resource", cell: (r) => summarize(r).target || "—", className: "mono" },
         { header: "Tier", cell: (r) => humanize(r.tier) },
         { header: "Advisor recommends", cell: (r) => decisionBadge(r.decision.decision) },
