@@ -3,6 +3,7 @@ import type { DecisionValue, RiskLevel } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
 import { type CompiledPolicy, classifyAction, matchResources } from "./compiled.js";
+import { Memo } from "./memo.js";
 import { buildReasoning } from "./reasoning.js";
 import { isHighRisk, lowerRisk, maxRisk, riskRank } from "./risk.js";
 import { type Finding, runDetectors } from "./signals/index.js";
@@ -13,12 +14,16 @@ const CLASS_RANK: Record<ActionClass, number> = { read: 0, write: 1, deploy: 2, 
 
 /** "deployToProduction", "Update-Config" -> "deploy_to_production", "update_config". */
 export function normaliseAction(type: string): string {
-  return type
-    .trim()
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .replace(/[\s\-.:/]+/g, "_")
-    .toLowerCase();
+  return actionNames.get(type, (t) =>
+    t
+      .trim()
+      .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+      .replace(/[\s\-.:/]+/g, "_")
+      .toLowerCase(),
+  );
 }
+
+const actionNames = new Memo<string>();
 
 const rolePermits = (role: RoleDef, action: string, cls: ActionClass) =>
   !role.denyActions.includes(action) && (role.classes.includes(cls) || role.allowActions.includes(action));
@@ -354,24 +359,39 @@ function references(
   },
 ): string[] {
   const doc = cp.doc;
+  // The sentences depend on the policy alone: built once per role, class, risk and resource.
+  const ref = (key: string, build: () => string) => cp.memo.references.get(key, build);
   const out: string[] = [];
   out.push(
     r.role
-      ? `role.${r.roleName}: ${r.roleName} may perform ${r.role.classes.join(", ") || "no"} actions${r.role.allowActions.length ? ` and ${r.role.allowActions.join(", ")}` : ""}`
-      : `role.unknown: an actor without a known role may do nothing`,
+      ? ref(`role|${r.roleName}`, () => {
+          const role = r.role as RoleDef;
+          return `role.${r.roleName}: ${r.roleName} may perform ${role.classes.join(", ") || "no"} actions${role.allowActions.length ? ` and ${role.allowActions.join(", ")}` : ""}`;
+        })
+      : "role.unknown: an actor without a known role may do nothing",
   );
-  for (const c of new Set([r.cls, r.effectiveClass])) {
-    const def = doc.actionClasses[c];
+  for (const c of r.cls === r.effectiveClass ? [r.cls] : [r.cls, r.effectiveClass]) {
     out.push(
-      `class.${c}: ${(def.description ?? c).replace(/\.$/, "")} (base risk ${def.baseRisk}, trust >= ${def.threshold})`,
+      ref(`class|${c}`, () => {
+        const def = doc.actionClasses[c];
+        return `class.${c}: ${(def.description ?? c).replace(/\.$/, "")} (base risk ${def.baseRisk}, trust >= ${def.threshold})`;
+      }),
     );
   }
   out.push(
-    `trust.${r.risk}: ${r.risk}-risk actions need trust >= ${doc.trust.byRisk[r.risk]}; within ${doc.trust.borderlineBand} below is borderline`,
+    ref(
+      `trust|${r.risk}`,
+      () =>
+        `trust.${r.risk}: ${r.risk}-risk actions need trust >= ${doc.trust.byRisk[r.risk]}; within ${doc.trust.borderlineBand} below is borderline`,
+    ),
   );
   for (const res of r.resources)
     out.push(
-      `resource.${res.id}: ${res.description} (${r.effectiveClass} risk ${res.risk[r.effectiveClass]})`,
+      ref(
+        `resource|${res.id}|${r.effectiveClass}`,
+        () =>
+          `resource.${res.id}: ${res.description} (${r.effectiveClass} risk ${res.risk[r.effectiveClass]})`,
+      ),
     );
   for (const f of r.findings) if (!out.includes(f.rule)) out.push(f.rule);
   return out;

@@ -17,7 +17,7 @@ export interface ReasoningInput {
   role: RoleDef | undefined;
   permitsNominal: boolean;
   resource: string;
-  resources: ResourceRisk[];
+  resources: readonly ResourceRisk[];
   risk: RiskLevel;
   inherentRisk: RiskLevel;
   trust: number;

@@ -1,5 +1,7 @@
 /** Working-hours windows stated in text ("9-5 EST", "08:00-18:00 CET", "business hours") and local time. */
 
+import { Memo } from "./memo.js";
+
 export interface HoursWindow {
   /** Start and end hour in [0, 24]; end < start means the window wraps past midnight. */
   start: number;
@@ -44,9 +46,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   if (!f) {
     f = new Intl.DateTimeFormat("en-US", {
       timeZone,
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
       hour: "numeric",
       minute: "numeric",
-      weekday: "short",
       hourCycle: "h23",
     });
     formatters.set(timeZone, f);
@@ -54,29 +58,38 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const QUARTER_HOUR_MS = 15 * 60_000;
+
+/**
+ * A zone's UTC offset in minutes during one UTC quarter hour. Offsets are whole quarter hours and change
+ * on local quarter hours, so they are constant within a UTC quarter hour; formatting a date in a zone
+ * (Intl) costs microseconds, so each quarter hour of each zone is formatted once.
+ */
+const offsets = new Memo<number>(4096);
+
+function zoneOffsetMinutes(ms: number, timeZone: string): number {
+  const start = Math.floor(ms / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  return offsets.get(`${timeZone}|${start}`, () => {
+    const parts = formatter(timeZone).formatToParts(new Date(start));
+    const get = (t: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+    const local = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour") % 24, get("minute"));
+    return Math.round((local - start) / 60_000);
+  });
+}
 
 /** Local hour (fractional) and weekday of an instant in a time zone; fixed offsets like "UTC+2" supported. */
 export function localTime(instant: Date, timeZone: string): { hour: number; weekday: number; label: string } {
-  const offset = /^utc([+-])(\d{1,2})(?::?(\d{2}))?$/i.exec(timeZone);
-  if (offset) {
-    const mins = (offset[1] === "-" ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3] ?? 0));
-    const shifted = new Date(instant.getTime() + mins * 60_000);
-    const hour = shifted.getUTCHours() + shifted.getUTCMinutes() / 60;
-    return {
-      hour,
-      weekday: shifted.getUTCDay(),
-      label: `${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())} ${timeZone.toUpperCase()}`,
-    };
-  }
-  const parts = formatter(timeZone).formatToParts(instant);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "0";
-  const h = Number(get("hour")) % 24;
-  const m = Number(get("minute"));
+  const fixed = /^utc([+-])(\d{1,2})(?::?(\d{2}))?$/i.exec(timeZone);
+  const mins = fixed
+    ? (fixed[1] === "-" ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3] ?? 0))
+    : zoneOffsetMinutes(instant.getTime(), timeZone);
+  const shifted = new Date(instant.getTime() + mins * 60_000);
+  const h = shifted.getUTCHours();
+  const m = shifted.getUTCMinutes();
   return {
     hour: h + m / 60,
-    weekday: WEEKDAYS[get("weekday")] ?? 0,
-    label: `${pad(h)}:${pad(m)} ${timeZone}`,
+    weekday: shifted.getUTCDay(),
+    label: `${pad(h)}:${pad(m)} ${fixed ? timeZone.toUpperCase() : timeZone}`,
   };
 }
 

@@ -13,7 +13,7 @@ export interface SignalContext {
   role: RoleDef | undefined;
   roleName: string;
   resource: string;
-  resources: ResourceRisk[];
+  resources: readonly ResourceRisk[];
   production: boolean;
   critical: boolean;
   trust: number;
