@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { createEngine } from "../engine/index.js";
 import type { EngineVerdict } from "../engine/types.js";
 import { loadPolicy } from "../policy/load.js";
 import type { Decision, Versions } from "../schemas/decision.js";
 import { type ParsedRequest, parseRequest } from "../schemas/request.js";
+import { newDecisionId } from "./decision-id.js";
 import { decideWithLlm, decisionFromCore, engineCore } from "./hybrid.js";
 import type { AdviseOptions, Advisor, AdvisorOptions, EngineKind } from "./types.js";
 
@@ -13,7 +13,7 @@ export function verdictToDecision(
   verdict: EngineVerdict,
   versions: Versions,
   startedAt: number,
-  decisionId: string = randomUUID(),
+  decisionId: string = newDecisionId(),
 ): Decision {
   return decisionFromCore(engineCore(verdict), versions, startedAt, decisionId);
 }

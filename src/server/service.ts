@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
 import { verdictToDecision } from "../advisor/create.js";
+import { newDecisionId } from "../advisor/decision-id.js";
 import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
 import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
 import { type FallbackCause, fallbackDecision } from "../advisor/patterns/fallback.js";
@@ -116,7 +116,7 @@ export class DecisionService {
   async decide(input: AdvisoryInput, opts: DecideOptions = {}): Promise<AdvisoryAnswer> {
     const startedAt = performance.now();
     const log = opts.log ?? this.deps.log;
-    const decisionId = opts.decisionId ?? randomUUID();
+    const decisionId = opts.decisionId ?? newDecisionId();
     const advisor = this.advisor;
     const verdict = this.engine.evaluate(input.parsed.situation);
     const mode = capMode(verdict.tier, this.deps.modes.modeFor(verdict.tier));
