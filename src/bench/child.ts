@@ -99,6 +99,22 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in microseconds, from /proc/PID/stat (Linux; the
+ * kernel reports it in USER_HZ ticks, 100 per second on every Linux ABI). Undefined elsewhere.
+ */
+export function cpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10_000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A free TCP port on 127.0.0.1, chosen by the OS. */
 export async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");

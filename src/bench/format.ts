@@ -1,7 +1,11 @@
 import Table from "cli-table3";
-import { type BenchReport, isSkipped, type Target } from "./types.js";
+import { type BenchReport, type HttpRun, isSkipped, type Target } from "./types.js";
 
 type Row = [string, string, string];
+
+/** ", server CPU 212 us/request" when the run measured it. */
+const cpu = (run: HttpRun | null): string =>
+  run?.serverCpuUsPerRequest != null ? `, server CPU ${run.serverCpuUsPerRequest} us/request` : "";
 
 const mark = (t: Target): string => `${t.met ? "met" : "MISSED"}: ${t.detail}`;
 
@@ -35,17 +39,30 @@ export function formatBench(r: BenchReport): string {
   const h = r.http;
   if (h && !isSkipped(h)) {
     rows.push(
-      ["http", "bare Fastify route", `${h.bareRps} req/s, p99 ${h.bareP99Ms} ms`],
-      ["http", "sidecar, log on, cache off", `${h.rps} req/s, p99 ${h.p99Ms} ms (ratio ${h.ratio})`],
+      ["http", "bare Fastify route", `${h.bareRps} req/s, p99 ${h.bareP99Ms} ms${cpu(h.bare)}`],
+      [
+        "http",
+        "sidecar, log on, cache off",
+        `${h.rps} req/s, p99 ${h.p99Ms} ms (ratio ${h.ratio})${cpu(h.cacheOff)}`,
+      ],
       [
         "http",
         "sidecar, log on, cache on",
-        h.cacheOn ? `${h.cacheOn.rps} req/s, p99 ${h.cacheOn.p99Ms} ms (ratio ${h.cacheOnRatio})` : "not run",
+        h.cacheOn
+          ? `${h.cacheOn.rps} req/s, p99 ${h.cacheOn.p99Ms} ms (ratio ${h.cacheOnRatio})${cpu(h.cacheOn)}`
+          : "not run",
       ],
       [
         "http",
         "sidecar, log on RAM disk (no fsync)",
-        h.ramLog ? `${h.ramLog.rps} req/s, p99 ${h.ramLog.p99Ms} ms (ratio ${h.ramLogRatio})` : "not run",
+        h.ramLog
+          ? `${h.ramLog.rps} req/s, p99 ${h.ramLog.p99Ms} ms (ratio ${h.ramLogRatio})${cpu(h.ramLog)}`
+          : "not run",
+      ],
+      [
+        "http",
+        "server CPU per request, bare / sidecar",
+        h.cpuRatio === null ? "not measured" : `ratio ${h.cpuRatio}`,
       ],
       ["http", "conditions", `${h.connections} connections, ${h.durationSec}s each, decision log ${h.db}`],
       ...h.targets.map((t): Row => ["http", t.name, mark(t)]),

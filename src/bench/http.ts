@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { rssMb } from "./child.js";
+import { cpuMicros, rssMb } from "./child.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { startBare, startSidecar } from "./sidecar.js";
 import { round } from "./stats.js";
@@ -31,13 +31,28 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 20;
 export const TARGET_IDLE_RSS_MB = 150;
 
-const toRun = (r: LoadResult): HttpRun => ({
+interface MeasuredRun extends LoadResult {
+  cpuUsPerRequest: number | null;
+}
+
+/** A timed load run that also reads the server's CPU time before and after. */
+async function measured(pid: number, run: () => Promise<LoadResult>): Promise<MeasuredRun> {
+  const before = cpuMicros(pid);
+  const r = await run();
+  const after = cpuMicros(pid);
+  const cpu =
+    before !== undefined && after !== undefined && r.requests > 0 ? (after - before) / r.requests : null;
+  return { ...r, cpuUsPerRequest: cpu === null ? null : round(cpu, 0) };
+}
+
+const toRun = (r: MeasuredRun): HttpRun => ({
   rps: round(r.rps, 0),
   p50Ms: r.p50Ms,
   p99Ms: r.p99Ms,
   requests: r.requests,
   statusCodes: r.statusCodes,
   errors: r.errors,
+  serverCpuUsPerRequest: r.cpuUsPerRequest,
 });
 
 /** Samples a process's RSS every 200 ms; stop() returns the peak in MB. */
@@ -74,17 +89,17 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
 
   progress(`http: bare Fastify route, ${connections} connections, ${durationSec}s`);
   const bare = await startBare();
-  let bareRun: LoadResult;
+  let bareRun: MeasuredRun;
   try {
     await load(bare.url, warmupSec);
-    bareRun = await load(bare.url, durationSec);
+    bareRun = await measured(bare.child.pid, () => load(bare.url, durationSec));
   } finally {
     await bare.stop();
   }
 
   progress(`http: sidecar, decision log on, cache off, ${connections} connections, ${durationSec}s`);
   const off = await startSidecar({ cache: false, ...(opts.db ? { db: opts.db } : {}) });
-  let offRun: LoadResult;
+  let offRun: MeasuredRun;
   let memory: MemoryBenchResult | undefined;
   const dbLabel = opts.db?.startsWith("postgres") ? "postgres" : "sqlite";
   try {
@@ -96,7 +111,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
     }
     await load(off.url, warmupSec);
     const sampler = opts.memory ? rssSampler(off.child.pid) : undefined;
-    offRun = await load(off.url, durationSec);
+    offRun = await measured(off.child.pid, () => load(off.url, durationSec));
     if (sampler) {
       const loaded = sampler.stop();
       progress(`memory: loaded RSS (peak) ${round(loaded, 1)} MB`);
@@ -106,19 +121,19 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
     await off.stop();
   }
 
-  let onRun: LoadResult | undefined;
+  let onRun: MeasuredRun | undefined;
   if (opts.cacheOn !== false) {
     progress(`http: sidecar, decision log on, cache on, ${connections} connections, ${durationSec}s`);
     const on = await startSidecar({ cache: true, ...(opts.db ? { db: opts.db } : {}) });
     try {
       await load(on.url, warmupSec);
-      onRun = await load(on.url, durationSec);
+      onRun = await measured(on.child.pid, () => load(on.url, durationSec));
     } finally {
       await on.stop();
     }
   }
 
-  let ramRun: LoadResult | undefined;
+  let ramRun: MeasuredRun | undefined;
   if (opts.ramLog !== false && !opts.db && existsSync("/dev/shm")) {
     progress(`http: sidecar, decision log on /dev/shm (no disk fsync), cache off, ${durationSec}s`);
     const dir = mkdtempSync(join("/dev/shm", "pa-bench-"));
@@ -126,7 +141,7 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
       const ram = await startSidecar({ cache: false, db: join(dir, "decisions.sqlite") });
       try {
         await load(ram.url, warmupSec);
-        ramRun = await load(ram.url, durationSec);
+        ramRun = await measured(ram.child.pid, () => load(ram.url, durationSec));
       } finally {
         await ram.stop();
       }
@@ -148,6 +163,10 @@ export async function runHttpBench(opts: HttpBenchOptions = {}): Promise<HttpBen
       bareRps: round(bareRun.rps, 0),
       bareP99Ms: bareRun.p99Ms,
       ratio: round(ratio, 3),
+      cpuRatio:
+        bareRun.cpuUsPerRequest && offRun.cpuUsPerRequest
+          ? round(bareRun.cpuUsPerRequest / offRun.cpuUsPerRequest, 3)
+          : null,
       cache: "off",
       cacheOff: toRun(offRun),
       cacheOn: onRun ? toRun(onRun) : null,

@@ -34,6 +34,11 @@ export interface HttpRun {
   requests: number;
   statusCodes: Record<string, number>;
   errors: number;
+  /**
+   * The server process's CPU time (all its threads) per request answered, in microseconds. Much steadier
+   * than requests/s on a shared machine: it says what a request costs, whatever else holds the cores.
+   */
+  serverCpuUsPerRequest: number | null;
 }
 
 export interface HttpBenchResult {
@@ -43,6 +48,8 @@ export interface HttpBenchResult {
   bareRps: number;
   bareP99Ms: number;
   ratio: number;
+  /** The bare route's server CPU per request divided by the sidecar's (log on, cache off). */
+  cpuRatio: number | null;
   cache: "off";
   cacheOn: HttpRun | null;
   cacheOff: HttpRun;

@@ -74,6 +74,12 @@ describe("bench", () => {
       expect(report.http?.ratio).toBeGreaterThan(0);
       expect(report.http?.p99Ms).toBeGreaterThanOrEqual(0);
       expect(report.http?.cache).toBe("off");
+      // Server CPU per request, read from /proc: what a request costs whatever else holds the cores.
+      const cacheOff = report.http?.cacheOff as { serverCpuUsPerRequest: number | null } | undefined;
+      const bare = report.http?.bare as { serverCpuUsPerRequest: number | null } | undefined;
+      expect(cacheOff?.serverCpuUsPerRequest).toBeGreaterThan(0);
+      expect(bare?.serverCpuUsPerRequest).toBeGreaterThan(0);
+      expect(report.http?.cpuRatio).toBeGreaterThan(0);
       expect(report.memory?.idleRssMb).toBeGreaterThan(0);
       expect(report.memory?.loadedRssMb).toBeGreaterThan(0);
       expect(r.stderr).toMatch(/http: bare Fastify route/);
