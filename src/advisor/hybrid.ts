@@ -89,8 +89,8 @@ export function adviceReasoning(verdict: EngineVerdict, advice: ModelAdvice): Re
 
 /**
  * The references of a decision the model's advice decides. A full answer's references replace the rules'
- * (it restated the rules it applied); a compact answer's are added to the rules' (it cites at most one rule
- * the rules engine did not).
+ * (it restated the rules it applied). A compact answer has the rules' references, plus any a server that
+ * ignored the schema added.
  */
 export function adviceReferences(verdict: EngineVerdict, advice: ModelAdvice): string[] {
   if (!isCompactAdvice(advice)) {

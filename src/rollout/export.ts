@@ -1,9 +1,8 @@
 import { createEngine } from "../engine/index.js";
-import type { EngineVerdict } from "../engine/types.js";
 import type { LoadedPolicy } from "../policy/load.js";
 import { type ChatMessage, renderPrompt, toChatMessages } from "../prompts/render.js";
 import type { PromptVariant } from "../prompts/variant.js";
-import type { CompactAdvice, ModelAdvice } from "../schemas/decision.js";
+import type { Advice, CompactAdvice } from "../schemas/decision.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import { parseRequest } from "../schemas/request.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
@@ -46,7 +45,10 @@ export class NotEnoughCorrectionsError extends Error {
  * shape of the variant the examples are for. For a correction the reviewer's category and notes lead the
  * context step, so that the example does not teach the old argument for the new decision.
  */
-function correctedAdvice(r: DecisionRecord, variant: PromptVariant, verdict: EngineVerdict): ModelAdvice {
+function correctedAdvice(
+  r: DecisionRecord,
+  variant: PromptVariant,
+): Advice | Omit<CompactAdvice, "policyReferences"> {
   const d = r.decision;
   const review = r.review!;
   const corrected = review.finalDecision !== d.decision;
@@ -55,16 +57,13 @@ function correctedAdvice(r: DecisionRecord, variant: PromptVariant, verdict: Eng
     : "";
   const context = `${note}${d.reasoning.context}`.trim();
   if (variant.answer === "compact") {
-    // A compact answer cites only what the rules did not: the rules' own references are added at decision time.
-    const own = d.policyReferences.filter((p) => !verdict.policyReferences.includes(p)).slice(0, 1);
-    const compact: CompactAdvice = {
+    // What the compact grammar lets the model write: references and the fact checks are the rules'.
+    return {
       classification: d.classification,
       riskLevel: d.riskLevel,
       decision: review.finalDecision,
       context,
-      policyReferences: own,
     };
-    return compact;
   }
   return {
     decision: review.finalDecision,
@@ -94,17 +93,16 @@ export async function exportExamples(store: DecisionStore, opts: ExportOptions):
   const skipped: ExportResult["skipped"] = [];
   for (const r of records) {
     let messages: ChatMessage[];
-    let verdict: EngineVerdict;
     try {
       const parsed = parseRequest(r.input);
-      verdict = engine.evaluate(parsed.situation);
+      const verdict = engine.evaluate(parsed.situation);
       messages = toChatMessages(renderPrompt(opts.variant, { situation: parsed.situation, verdict }));
     } catch (err) {
       const why = err instanceof InvalidRequestError ? err.message : (err as Error).message;
       skipped.push({ decisionId: r.decisionId, reason: `${why} (masked or changed fields?)` });
       continue;
     }
-    messages.push({ role: "assistant", content: JSON.stringify(correctedAdvice(r, opts.variant, verdict)) });
+    messages.push({ role: "assistant", content: JSON.stringify(correctedAdvice(r, opts.variant)) });
     lines.push(
       JSON.stringify({
         messages,

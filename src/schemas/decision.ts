@@ -79,15 +79,19 @@ export type Advice = z.infer<typeof AdviceSchema>;
 
 /**
  * The compact answer shape: the model's verdict and its judgement of the context only. The role, trust and
- * environment checks are the rules engine's (they are facts it computed); combining fills them in.
+ * environment checks are the rules engine's (they are facts it computed), and so are the policy references;
+ * combining fills them in.
  */
 export const CompactAdviceSchema = z.object({
   classification: z.string(),
   riskLevel: RiskLevelSchema,
   decision: DecisionValueSchema,
   context: z.string(),
-  /** At most one reference the model adds to the rules' own; often none. */
-  policyReferences: z.array(z.string()),
+  /**
+   * Not in the compact grammar (the rules cite the policy by rule id); kept when a server answering free-form
+   * JSON adds some, and then appended to the rules' references.
+   */
+  policyReferences: z.array(z.string()).default([]),
 });
 export type CompactAdvice = z.infer<typeof CompactAdviceSchema>;
 

@@ -155,7 +155,7 @@ describe("compact answers (the default variant)", () => {
     expect(d.versions.prompt).toMatch(/^default@sha256:[0-9a-f]{12}$/);
   });
 
-  it("add the model's one reference to the rules' references, once", () => {
+  it("keep the rules' references, plus any a server that ignored the schema added, once", () => {
     const rules = verdictOf("M02");
     const own = "timing_deviation: activity far outside usual hours needs verification";
     expect(combine(rules, compact({ policyReferences: [own] })).policyReferences).toEqual([

@@ -42,7 +42,6 @@ const answerCompact = (decision: string) =>
     riskLevel: "high",
     decision,
     context: "attestation recommended; pattern deviation; additional verification",
-    policyReferences: ["scripted: answer"],
   });
 
 const answerText = (decision: string) =>

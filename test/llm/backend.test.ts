@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { combine } from "../../src/advisor/hybrid.js";
 import { LlamaBackend } from "../../src/llm/llama/backend.js";
 import { GenerationAbortedError } from "../../src/llm/llama/generate.js";
-import { COMPACT_ADVICE_LIMITS } from "../../src/llm/parse/advice-schema.js";
+import { COMPACT_ADVICE_JSON_SCHEMA, COMPACT_ADVICE_LIMITS } from "../../src/llm/parse/advice-schema.js";
 import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
 import { sampleRequest } from "./fixtures.js";
 import { TEST_THREADS, tinyModel } from "./model.js";
@@ -27,6 +27,10 @@ afterAll(async () => {
 });
 
 describe("in-process llama backend on the tiny synthetic model", () => {
+  it("evaluated the prefix once at warm-up for both sequences (the second got a copy of the state)", () => {
+    expect(backend.stats().tokens.evaluated).toBe(backend.prefixTokenCount);
+  });
+
   it("identifies the model and the prompt variant", () => {
     expect(backend.kind).toBe("llama");
     expect(backend.modelId).toContain("tiny.gguf");
@@ -40,10 +44,9 @@ describe("in-process llama backend on the tiny synthetic model", () => {
       const r = await backend.adviseDetailed(sampleRequest(i));
       const json = JSON.parse(r.raw);
       expect(CompactAdviceSchema.safeParse(json).success).toBe(true);
-      expect(Object.keys(json)).toEqual(Object.keys(CompactAdviceSchema.shape));
+      expect(Object.keys(json)).toEqual(COMPACT_ADVICE_JSON_SCHEMA.required);
       expect(r.advice).toEqual(CompactAdviceSchema.parse(json));
       expect(json.context.length).toBeLessThanOrEqual(COMPACT_ADVICE_LIMITS.context);
-      expect(json.policyReferences.length).toBeLessThanOrEqual(COMPACT_ADVICE_LIMITS.policyReferences);
       expect(r.finish).toBe("json_complete");
       expect(r.usage.generated).toBeGreaterThan(0);
       expect(r.ms).toBeGreaterThan(0);
@@ -57,7 +60,8 @@ describe("in-process llama backend on the tiny synthetic model", () => {
     const { roleCheck, trustCheck, environment } = req.verdict.reasoning;
     expect(core.reasoning).toMatchObject({ roleCheck, trustCheck, environment });
     expect(Object.values(core.reasoning).every((v) => v.length > 0)).toBe(true);
-    expect(core.policyReferences).toEqual(expect.arrayContaining(req.verdict.policyReferences));
+    // The compact grammar has no references: the rules' stand.
+    expect(core.policyReferences).toEqual(req.verdict.policyReferences);
   });
 
   it("evaluates the fixed prefix once per sequence and only the request afterwards", async () => {
@@ -76,6 +80,7 @@ describe("in-process llama backend on the tiny synthetic model", () => {
   });
 
   it("runs parallel requests on several sequences, each reusing its prefix", async () => {
+    const before = backend.stats().tokens.evaluated;
     const results = await Promise.all([20, 21, 22, 23].map((n) => backend.advise(sampleRequest(n))));
     for (const r of results) {
       expect(CompactAdviceSchema.safeParse(r.advice).success).toBe(true);
@@ -85,8 +90,8 @@ describe("in-process llama backend on the tiny synthetic model", () => {
     expect(stats.sequences).toBe(2);
     expect(stats.busy).toBe(0);
     expect(stats.waiting).toBe(0);
-    // The prefix was evaluated once at warm-up for both sequences (the second got a copy of the state).
-    expect(stats.tokens.evaluated).toBeLessThan(2 * backend.prefixTokenCount);
+    // No sequence evaluated the prefix again: only the requests' own tokens were computed.
+    expect(stats.tokens.evaluated - before).toBe(results.reduce((n, r) => n + r.usage.evaluated, 0));
   });
 
   it("stops on abort with a typed error and stays usable", async () => {

@@ -219,13 +219,7 @@ describe("policy-advisor report / rollout / replay / export", () => {
       expect(ex.messages[1]!.content).toContain("[masked]");
       // The default variant's compact answer: the correction leads the model's context judgement.
       const answer = JSON.parse(ex.messages[2]!.content) as { decision: string; context: string };
-      expect(Object.keys(answer)).toEqual([
-        "classification",
-        "riskLevel",
-        "decision",
-        "context",
-        "policyReferences",
-      ]);
+      expect(Object.keys(answer)).toEqual(["classification", "riskLevel", "decision", "context"]);
       expect(answer.decision).toBe(ex.metadata.final);
       expect(ex.metadata.final).not.toBe(ex.metadata.advice);
       expect(answer.context).toMatch(/^Reviewer correction \(too (permissive|strict)\): the decision is/);

@@ -20,15 +20,13 @@ export const ADVICE_LIMITS = {
 } as const;
 
 /**
- * The compact answer's bounds. The role, trust and environment sentences come from the rules engine, so the
- * model writes one context judgement (one or two sentences) and at most one reference of its own: about a
- * third of the full answer's tokens.
+ * The compact answer's bounds. The role, trust and environment sentences and the policy references come
+ * from the rules engine, so the model writes a label and one context judgement (one or two sentences): about
+ * a third of the full answer's tokens.
  */
 export const COMPACT_ADVICE_LIMITS = {
   classification: 40,
   context: 180,
-  policyReference: 80,
-  policyReferences: 1,
 } as const;
 
 const RISK_LEVELS = { enum: ["low", "medium", "high", "critical"] } as const;
@@ -70,13 +68,10 @@ export const COMPACT_ADVICE_JSON_SCHEMA = {
     decision: DECISIONS,
     // minLength: a compact answer is only worth its tokens if the model says what the findings do not.
     context: { type: "string", minLength: 1, maxLength: COMPACT_ADVICE_LIMITS.context },
-    policyReferences: {
-      type: "array",
-      items: { type: "string", maxLength: COMPACT_ADVICE_LIMITS.policyReference },
-      maxItems: COMPACT_ADVICE_LIMITS.policyReferences,
-    },
+    // No policyReferences: the rules engine cites the rules by id; a model's free-text citation of them
+    // would cost ~35 tokens for nothing checkable.
   },
-  required: ["classification", "riskLevel", "decision", "context", "policyReferences"],
+  required: ["classification", "riskLevel", "decision", "context"],
   additionalProperties: false,
 } as const;
 
