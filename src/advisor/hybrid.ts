@@ -4,7 +4,13 @@ import type { EngineVerdict } from "../engine/types.js";
 import { AdviceParseError } from "../llm/parse/result.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { DecisionValue, RiskLevel } from "../schemas/common.js";
-import type { Advice, Decision, Versions } from "../schemas/decision.js";
+import {
+  type Decision,
+  isCompactAdvice,
+  type ModelAdvice,
+  type Reasoning,
+  type Versions,
+} from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
 
 /**
@@ -67,10 +73,37 @@ export function engineCore(verdict: EngineVerdict): DecisionCore {
 }
 
 /**
- * Applies the guard rails to the LLM's advice. Returns the decision that stands and, when the two answers
- * differ, the disagreement with both of them.
+ * The reasoning of a decision the model's advice decides. A full answer brings all four checks. A compact
+ * answer brings only the context judgement: the role, trust and environment sentences are the rules
+ * engine's, which computed those facts (the prompt gave them to the model as authoritative findings).
  */
-export function combine(verdict: EngineVerdict, advice: Advice): DecisionCore {
+export function adviceReasoning(verdict: EngineVerdict, advice: ModelAdvice): Reasoning {
+  if (!isCompactAdvice(advice)) return advice.reasoning;
+  return {
+    roleCheck: verdict.reasoning.roleCheck,
+    trustCheck: verdict.reasoning.trustCheck,
+    environment: verdict.reasoning.environment,
+    context: advice.context,
+  };
+}
+
+/**
+ * The references of a decision the model's advice decides. A full answer's references replace the rules'
+ * (it restated the rules it applied). A compact answer has the rules' references, plus any a server that
+ * ignored the schema added.
+ */
+export function adviceReferences(verdict: EngineVerdict, advice: ModelAdvice): string[] {
+  if (!isCompactAdvice(advice)) {
+    return advice.policyReferences.length > 0 ? advice.policyReferences : verdict.policyReferences;
+  }
+  return [...new Set([...verdict.policyReferences, ...advice.policyReferences])];
+}
+
+/**
+ * Applies the guard rails to the LLM's advice (either answer shape). Returns the decision that stands and,
+ * when the two answers differ, the disagreement with both of them.
+ */
+export function combine(verdict: EngineVerdict, advice: ModelAdvice): DecisionCore {
   const riskLevel = maxRisk(verdict.riskLevel, advice.riskLevel);
   const rules = verdict.decision;
   const llm = advice.decision;
@@ -98,8 +131,8 @@ export function combine(verdict: EngineVerdict, advice: Advice): DecisionCore {
     decision: llm,
     classification: advice.classification,
     riskLevel,
-    reasoning: advice.reasoning,
-    policyReferences: advice.policyReferences.length > 0 ? advice.policyReferences : verdict.policyReferences,
+    reasoning: adviceReasoning(verdict, advice),
+    policyReferences: adviceReferences(verdict, advice),
     // Signals are facts the rules established; the model does not produce them.
     signals: verdict.signals,
     source: "llm",

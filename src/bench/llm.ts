@@ -49,7 +49,8 @@ export interface LlmBenchResult {
   /** Time to the first answer token, reference over ours: the part of the latency prefix reuse removes. */
   firstTokenSpeedup: number;
   baseline: PipelineStats & { prompt: string; maxTokens: number };
-  ours: PipelineStats & { prompt: string; prefixTokens: number; warmupMs: number };
+  /** `answer`: the default variant's answer shape, which sets how many tokens the grammar lets it write. */
+  ours: PipelineStats & { prompt: string; answer: string; prefixTokens: number; warmupMs: number };
   parallel: {
     concurrency: number;
     /** Contexts the sequences were spread over, and llama.cpp threads per context. */
@@ -85,8 +86,9 @@ function benchRequests(): Array<{ situation: Situation; verdict: EngineVerdict }
 /**
  * The LLM section of `policy-advisor bench`: on one loaded model and context, the reference pipeline
  * (whole free-text prompt evaluated every time, free-text answer up to 512 tokens, one request at a time)
- * against ours (prompt prefix evaluated once per sequence and reused, grammar-bounded JSON answer), then
- * ours with 4 requests in flight on 4 sequences against one at a time.
+ * against ours (the default variant: prompt prefix evaluated once per sequence and reused, grammar-bounded
+ * JSON answer in the variant's shape, compact), then ours with 4 requests in flight on 4 sequences against
+ * one at a time.
  */
 export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult> {
   const { progress } = opts;
@@ -246,6 +248,7 @@ export async function runLlmBench(opts: LlmBenchOptions): Promise<LlmBenchResult
         },
         ours: {
           prompt: backend.promptVersion,
+          answer: backend.variant.answer,
           prefixTokens: backend.prefixTokenCount,
           warmupMs: round(warmupMs, 0),
           runs: ours.length,

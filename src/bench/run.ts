@@ -18,9 +18,15 @@ export interface BenchOptions {
   quick?: boolean;
   /** Decision log for the http section (SQLite file or postgres:// URL). */
   db?: string;
+  /** llama.cpp threads per context in the llm section; default chosen from the cores and the load. */
+  llmThreads?: number;
 }
 
-type LlmBench = (opts: { progress: Progress; quick?: boolean }) => Promise<Record<string, unknown>>;
+type LlmBench = (opts: {
+  progress: Progress;
+  quick?: boolean;
+  threads?: number;
+}) => Promise<Record<string, unknown>>;
 
 const skipped = (reason: string): SkippedSection => ({ skipped: true, reason });
 
@@ -82,7 +88,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       progress(`llm: skipped: ${fn}`);
       report.llm = skipped(fn);
     } else {
-      report.llm = await fn({ progress, quick });
+      report.llm = await fn({
+        progress,
+        quick,
+        ...(opts.llmThreads !== undefined ? { threads: opts.llmThreads } : {}),
+      });
     }
   }
   report.durationSec = Math.round((Date.now() - started) / 100) / 10;

@@ -21,7 +21,7 @@ export interface EngineCliOptions {
   llmTimeoutMs?: number;
 }
 
-const positiveInt = (name: string) => (v: string) => {
+export const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0)
     throw new UsageError(`${name}: expected a positive whole number, got "${v}"`);

@@ -1,5 +1,5 @@
 import type { EngineVerdict } from "../engine/types.js";
-import type { Advice } from "../schemas/decision.js";
+import type { ModelAdvice } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
 
 /** Token accounting for one advisory, used by metrics and the benchmark. */
@@ -19,7 +19,8 @@ export interface LlmAdviceRequest {
 }
 
 export interface LlmAdviceResult {
-  advice: Advice;
+  /** In the prompt variant's answer shape: full (four checks) or compact (decision and context only). */
+  advice: ModelAdvice;
   usage: TokenUsage;
   ms: number;
   /** The model's raw text, kept for the decision log. */

@@ -53,6 +53,7 @@ export function parseVariant(text: string, source: string): PromptVariant {
     id: r.data.id,
     description: r.data.description.trim(),
     format: r.data.format,
+    answer: r.data.answer,
     prefix: prefix.trimEnd(),
     requestTemplate: r.data.request.trimEnd(),
     hash,

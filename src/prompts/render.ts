@@ -1,4 +1,5 @@
 import type { EngineVerdict } from "../engine/types.js";
+import type { AnswerShape } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
 import type { PromptFormat, PromptVariant } from "./variant.js";
 
@@ -40,6 +41,7 @@ export interface RenderedPrompt {
   /** "id@sha256:..." */
   version: string;
   format: PromptFormat;
+  answer: AnswerShape;
   /** Fixed for every request of this variant: evaluate once per sequence and reuse. */
   prefix: string;
   /** The per-request part: the situation and the rules engine's findings. */
@@ -140,6 +142,7 @@ export function renderPrompt(variant: PromptVariant, input: RenderInput): Render
     variantId: variant.id,
     version: variant.version,
     format: variant.format,
+    answer: variant.answer,
     prefix: variant.prefix,
     request: renderRequest(variant, input),
   };

@@ -2,7 +2,7 @@ import { createEngine } from "../engine/index.js";
 import type { LoadedPolicy } from "../policy/load.js";
 import { type ChatMessage, renderPrompt, toChatMessages } from "../prompts/render.js";
 import type { PromptVariant } from "../prompts/variant.js";
-import type { Advice } from "../schemas/decision.js";
+import type { Advice, CompactAdvice } from "../schemas/decision.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import { parseRequest } from "../schemas/request.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
@@ -41,22 +41,35 @@ export class NotEnoughCorrectionsError extends Error {
 }
 
 /**
- * The answer a reviewer would have wanted: the advice with the reviewer's final decision. For a
- * correction the reviewer's category and notes lead the context step, so that the example does not
- * teach the old argument for the new decision.
+ * The answer a reviewer would have wanted: the advice with the reviewer's final decision, in the answer
+ * shape of the variant the examples are for. For a correction the reviewer's category and notes lead the
+ * context step, so that the example does not teach the old argument for the new decision.
  */
-function correctedAdvice(r: DecisionRecord): Advice {
+function correctedAdvice(
+  r: DecisionRecord,
+  variant: PromptVariant,
+): Advice | Omit<CompactAdvice, "policyReferences"> {
   const d = r.decision;
   const review = r.review!;
   const corrected = review.finalDecision !== d.decision;
   const note = corrected
     ? `Reviewer correction (${review.category.replace("_", " ")}): the decision is ${review.finalDecision}, not ${d.decision}.${review.notes ? ` ${review.notes}` : ""} `
     : "";
+  const context = `${note}${d.reasoning.context}`.trim();
+  if (variant.answer === "compact") {
+    // What the compact grammar lets the model write: references and the fact checks are the rules'.
+    return {
+      classification: d.classification,
+      riskLevel: d.riskLevel,
+      decision: review.finalDecision,
+      context,
+    };
+  }
   return {
     decision: review.finalDecision,
     classification: d.classification,
     riskLevel: d.riskLevel,
-    reasoning: { ...d.reasoning, context: `${note}${d.reasoning.context}`.trim() },
+    reasoning: { ...d.reasoning, context },
     policyReferences: d.policyReferences,
   };
 }
@@ -89,7 +102,7 @@ export async function exportExamples(store: DecisionStore, opts: ExportOptions):
       skipped.push({ decisionId: r.decisionId, reason: `${why} (masked or changed fields?)` });
       continue;
     }
-    messages.push({ role: "assistant", content: JSON.stringify(correctedAdvice(r)) });
+    messages.push({ role: "assistant", content: JSON.stringify(correctedAdvice(r, opts.variant)) });
     lines.push(
       JSON.stringify({
         messages,

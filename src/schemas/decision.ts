@@ -57,7 +57,17 @@ export const DecisionSchema = z.object({
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
-/** What an LLM (or the free-text parser) produces: the decision without ids, versions and timing. */
+/**
+ * How much a prompt variant has the model write: "full" all four checks of the framework, "compact" the
+ * decision and its judgement of the context only (the rules engine supplies the other three checks).
+ */
+export const AnswerShapeSchema = z.enum(["compact", "full"]);
+export type AnswerShape = z.infer<typeof AnswerShapeSchema>;
+
+/**
+ * The full answer shape: what an LLM writing all four checks (or the free-text parser) produces, the decision
+ * without ids, versions and timing.
+ */
 export const AdviceSchema = z.object({
   decision: DecisionValueSchema,
   classification: z.string(),
@@ -66,3 +76,26 @@ export const AdviceSchema = z.object({
   policyReferences: z.array(z.string()),
 });
 export type Advice = z.infer<typeof AdviceSchema>;
+
+/**
+ * The compact answer shape: the model's verdict and its judgement of the context only. The role, trust and
+ * environment checks are the rules engine's (they are facts it computed), and so are the policy references;
+ * combining fills them in.
+ */
+export const CompactAdviceSchema = z.object({
+  classification: z.string(),
+  riskLevel: RiskLevelSchema,
+  decision: DecisionValueSchema,
+  context: z.string(),
+  /**
+   * Not in the compact grammar (the rules cite the policy by rule id); kept when a server answering free-form
+   * JSON adds some, and then appended to the rules' references.
+   */
+  policyReferences: z.array(z.string()).default([]),
+});
+export type CompactAdvice = z.infer<typeof CompactAdviceSchema>;
+
+/** What a model answered, in either shape. A compact answer has no `reasoning`. */
+export type ModelAdvice = Advice | CompactAdvice;
+
+export const isCompactAdvice = (a: ModelAdvice): a is CompactAdvice => !("reasoning" in a);

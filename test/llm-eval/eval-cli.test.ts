@@ -35,6 +35,15 @@ const answerJson = (decision: string) =>
     policyReferences: ["scripted: answer"],
   });
 
+/** The compact shape the default variant asks for: the model's context judgement only. */
+const answerCompact = (decision: string) =>
+  JSON.stringify({
+    classification: "scripted",
+    riskLevel: "high",
+    decision,
+    context: "attestation recommended; pattern deviation; additional verification",
+  });
+
 const answerText = (decision: string) =>
   `Classification: scripted\nRisk Level: high\nDecision: ${decision}\nReasoning:\n1. Role check: ok\n2. Trust check: borderline trust\n3. Environment: high-risk environment\n4. Context: attestation recommended\nPolicy References:\n- scripted: answer`;
 
@@ -48,12 +57,19 @@ describe("eval with a model server", { timeout: 90_000 }, () => {
       const messages = r.body.messages as Array<{ content: string }>;
       const user = messages[1]?.content ?? "";
       const actor = /"actor_id":"([^"]+)"/.exec(user)?.[1] ?? "?";
-      const variant = (messages[0]?.content ?? "").includes("plain-text form") ? "text" : "json";
+      const schema = (r.body.response_format as { json_schema?: { schema?: { properties?: object } } })
+        ?.json_schema?.schema;
+      const variant = (messages[0]?.content ?? "").includes("plain-text form")
+        ? "text"
+        : schema?.properties && "reasoning" in schema.properties
+          ? "full"
+          : "compact";
       const key = `${variant}:${actor}`;
       const k = (seen.get(key) ?? 0) + 1;
       seen.set(key, k);
       const decision = actor === "user:diana" && k === 2 ? "deny" : "require_attestation";
-      sendJson(res, 200, completion(variant === "text" ? answerText(decision) : answerJson(decision)));
+      const answer = { text: answerText, full: answerJson, compact: answerCompact }[variant];
+      sendJson(res, 200, completion(answer(decision)));
     });
   });
   afterAll(async () => {
@@ -107,15 +123,16 @@ describe("eval with a model server", { timeout: 90_000 }, () => {
       "--llm-model",
       "m",
       "--prompt",
-      "default,free-text",
+      "default,full,free-text",
       "--json",
     ]);
     expect(r.status).toBe(0);
     const c = JSON.parse(r.stdout);
-    expect(c.comparison.map((s: { prompt: string }) => s.prompt)).toEqual(["default", "free-text"]);
+    expect(c.comparison.map((s: { prompt: string }) => s.prompt)).toEqual(["default", "full", "free-text"]);
     expect(c.comparison[0].version).toMatch(/^default@sha256:/);
-    expect(c.comparison[1].version).toMatch(/^free-text@sha256:/);
-    expect(c.reports).toHaveLength(2);
+    expect(c.comparison[1].version).toMatch(/^full@sha256:/);
+    expect(c.comparison[2].version).toMatch(/^free-text@sha256:/);
+    expect(c.reports).toHaveLength(3);
     for (const s of c.comparison) expect(s).toMatchObject({ fallbacks: 0, criticalErrors: 0 });
     const table = await run([
       "eval",

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { LlmHttpError, OpenAiBackend } from "../../src/llm/openai/index.js";
 import { open } from "../../src/llm/openai/open.js";
+import { ADVICE_JSON_SCHEMA, COMPACT_ADVICE_JSON_SCHEMA } from "../../src/llm/parse/advice-schema.js";
 import { AdviceParseError } from "../../src/llm/parse/result.js";
 import { loadVariant } from "../../src/prompts/index.js";
 import { situation, verdictFor } from "../prompts/fixtures.js";
@@ -18,6 +19,12 @@ const ADVICE = {
     context: "06:00",
   },
   policyReferences: ["timing_deviation: off-hours work needs verification"],
+};
+const COMPACT = {
+  classification: "unusual_timing_commit",
+  riskLevel: "medium",
+  decision: "require_attestation",
+  context: "A 06:00 commit from someone who never commits at night.",
 };
 const TEXT_ANSWER = `**Classification:** unusual timing commit
 **Risk Level:** Medium
@@ -48,20 +55,20 @@ const backend = (url: string, extra: Partial<ConstructorParameters<typeof OpenAi
   });
 
 describe("OpenAI-compatible backend against a real local server", () => {
-  it("sends the fixed prefix as the system message and the schema as response_format, and reads the answer", async () => {
-    server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion(JSON.stringify(ADVICE))));
+  it("sends the fixed prefix as the system message and the compact schema as response_format, and reads the answer", async () => {
+    server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion(JSON.stringify(COMPACT))));
     const b = backend(`${server.url}/v1`, { apiKey: "k-123" });
     const r = await b.advise(request());
-    expect(r.advice).toEqual(ADVICE);
+    expect(r.advice).toEqual({ ...COMPACT, policyReferences: [] });
     expect(r.usage).toEqual({ evaluated: 100, reused: 800, generated: 120 });
-    expect(r.raw).toBe(JSON.stringify(ADVICE));
+    expect(r.raw).toBe(JSON.stringify(COMPACT));
     const sent = server.received[0];
     expect(sent?.path).toBe("/v1/chat/completions");
     expect(sent?.headers.authorization).toBe("Bearer k-123");
     const body = sent?.body as {
       model: string;
       messages: Array<{ role: string; content: string }>;
-      response_format: { type: string; json_schema: { schema: { required: string[] } } };
+      response_format: { type: string; json_schema: { schema: unknown } };
       temperature: number;
     };
     expect(body.model).toBe("test-model");
@@ -70,9 +77,19 @@ describe("OpenAI-compatible backend against a real local server", () => {
     expect(body.messages[1]?.role).toBe("user");
     expect(body.messages[1]?.content).toContain('"actor_id":"user:sam"');
     expect(body.response_format.type).toBe("json_schema");
-    expect(body.response_format.json_schema.schema.required).toContain("decision");
+    // The default variant declares the compact answer: decision and context, no reasoning object.
+    expect(body.response_format.json_schema.schema).toEqual(COMPACT_ADVICE_JSON_SCHEMA);
     expect(b.promptVersion).toMatch(/^default@sha256:[0-9a-f]{12}$/);
     expect(b.runtime().structuredOutput).toBe(true);
+  });
+
+  it("the full variant sends the four-check schema and reads the full answer", async () => {
+    server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion(JSON.stringify(ADVICE))));
+    const b = backend(server.url, { prompt: "full" });
+    expect((await b.advise(request())).advice).toEqual(ADVICE);
+    const body = server.received[0]?.body as { response_format: { json_schema: { schema: unknown } } };
+    expect(body.response_format.json_schema.schema).toEqual(ADVICE_JSON_SCHEMA);
+    expect(b.promptVersion).toMatch(/^full@sha256:[0-9a-f]{12}$/);
   });
 
   it("falls back to free text and the parser, once, when the server refuses response_format", async () => {

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { Advice } from "../../src/schemas/decision.js";
+import type { Advice, CompactAdvice } from "../../src/schemas/decision.js";
 
 /** Words that cannot be mistaken for a label or a decision, so a generated reasoning text stays one field. */
 const WORDS = [
@@ -81,6 +81,17 @@ export const adviceArb: fc.Arbitrary<Advice> = fc.record({
   policyReferences: fc.array(
     fc.tuple(snakeLabel, sentence).map(([id, s]) => `${id}: ${s}`),
     { maxLength: 3 },
+  ),
+});
+
+export const compactAdviceArb: fc.Arbitrary<CompactAdvice> = fc.record({
+  classification: snakeLabel,
+  riskLevel: fc.constantFrom("low", "medium", "high", "critical"),
+  decision: fc.constantFrom("allow", "deny", "require_attestation"),
+  context: sentence,
+  policyReferences: fc.array(
+    fc.tuple(snakeLabel, sentence).map(([id, s]) => `${id}: ${s}`),
+    { maxLength: 1 },
   ),
 });
 

@@ -2,12 +2,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   ADVICE_JSON_SCHEMA,
+  COMPACT_ADVICE_JSON_SCHEMA,
   findJsonObjects,
   parseAdvice,
   parseJsonAdvice,
 } from "../../src/llm/parse/index.js";
-import { AdviceSchema } from "../../src/schemas/decision.js";
-import { adviceArb } from "./arbitraries.js";
+import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
+import { adviceArb, compactAdviceArb } from "./arbitraries.js";
 
 const ADVICE = {
   decision: "deny",
@@ -28,6 +29,47 @@ describe("JSON extractor", () => {
       `Here is the decision:\n\n\`\`\`json\n${JSON.stringify(ADVICE, null, 2)}\n\`\`\`\nDone.`,
     );
     expect(r.ok && r.advice).toEqual(ADVICE);
+  });
+
+  it("reads a compact answer: the context at the top level, no reasoning object", () => {
+    const compact = {
+      classification: "unusual_timing_write",
+      riskLevel: "medium",
+      decision: "require_attestation",
+      context: "A 3 am push from someone who only pushes by day.",
+    };
+    const r = parseJsonAdvice(`\`\`\`json\n${JSON.stringify(compact)}\n\`\`\``);
+    expect(r.ok && r.advice).toEqual({ ...compact, policyReferences: [] });
+    // Free-form JSON from a server without response_format: other spellings, a missing reference list.
+    const loose = parseJsonAdvice(
+      '{"Decision": "Require Attestation", "risk_level": "High", "category": "Odd Hours", "context_check": "3am"}',
+    );
+    expect(loose.ok && loose.advice).toEqual({
+      classification: "odd_hours",
+      riskLevel: "high",
+      decision: "require_attestation",
+      context: "3am",
+      policyReferences: [],
+    });
+  });
+
+  it("an answer with neither reasoning nor context is a missing field, not a compact answer", () => {
+    const r = parseJsonAdvice(
+      '{"decision": "allow", "riskLevel": "low", "classification": "x", "context": " "}',
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.failure).toMatchObject({ code: "missing_field", field: "reasoning" });
+  });
+
+  it("any compact advice survives being embedded in prose and fences", () => {
+    fc.assert(
+      fc.property(compactAdviceArb, fc.boolean(), (advice, fence) => {
+        const body = JSON.stringify(advice, null, 2);
+        const r = parseJsonAdvice(fence ? `Answer:\n\`\`\`json\n${body}\n\`\`\`` : body);
+        expect(r.ok && r.advice).toEqual(advice);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("reads snake_case keys, a spaced decision, a nested answer and a trailing comma", () => {
@@ -94,6 +136,19 @@ describe("JSON extractor", () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it("the compact response_format schema has CompactAdviceSchema's fields but the references, in generation order", () => {
+    expect([...COMPACT_ADVICE_JSON_SCHEMA.required, "policyReferences"]).toEqual(
+      Object.keys(CompactAdviceSchema.shape),
+    );
+    // What the grammar produces is what the schema reads; the references default to none.
+    expect(
+      CompactAdviceSchema.parse({ classification: "x", riskLevel: "low", decision: "allow", context: "c" }),
+    ).toMatchObject({ policyReferences: [] });
+    expect(Object.keys(COMPACT_ADVICE_JSON_SCHEMA.properties)).toEqual([
+      ...COMPACT_ADVICE_JSON_SCHEMA.required,
+    ]);
   });
 
   it("the response_format schema accepts exactly what AdviceSchema accepts for bounded answers", () => {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { combine } from "../../src/advisor/hybrid.js";
 import { LlamaBackend } from "../../src/llm/llama/backend.js";
 import { GenerationAbortedError } from "../../src/llm/llama/generate.js";
-import { AdviceSchema } from "../../src/schemas/decision.js";
+import { COMPACT_ADVICE_JSON_SCHEMA, COMPACT_ADVICE_LIMITS } from "../../src/llm/parse/advice-schema.js";
+import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
 import { sampleRequest } from "./fixtures.js";
 import { TEST_THREADS, tinyModel } from "./model.js";
 
@@ -25,6 +27,10 @@ afterAll(async () => {
 });
 
 describe("in-process llama backend on the tiny synthetic model", () => {
+  it("evaluated the prefix once at warm-up for both sequences (the second got a copy of the state)", () => {
+    expect(backend.stats().tokens.evaluated).toBe(backend.prefixTokenCount);
+  });
+
   it("identifies the model and the prompt variant", () => {
     expect(backend.kind).toBe("llama");
     expect(backend.modelId).toContain("tiny.gguf");
@@ -32,15 +38,30 @@ describe("in-process llama backend on the tiny synthetic model", () => {
     expect(backend.parallelism).toBe(2);
   });
 
-  it("answers grammar-constrained JSON that always parses against the advice schema", async () => {
+  it("answers grammar-constrained compact JSON that always parses against the compact schema", async () => {
     // Random weights at temperature 1: only the grammar stands between the model and garbage.
     for (let i = 0; i < 3; i++) {
-      const r = await backend.advise(sampleRequest(i));
-      expect(AdviceSchema.safeParse(JSON.parse(r.raw)).success).toBe(true);
-      expect(r.advice).toEqual(AdviceSchema.parse(JSON.parse(r.raw)));
+      const r = await backend.adviseDetailed(sampleRequest(i));
+      const json = JSON.parse(r.raw);
+      expect(CompactAdviceSchema.safeParse(json).success).toBe(true);
+      expect(Object.keys(json)).toEqual(COMPACT_ADVICE_JSON_SCHEMA.required);
+      expect(r.advice).toEqual(CompactAdviceSchema.parse(json));
+      expect(json.context.length).toBeLessThanOrEqual(COMPACT_ADVICE_LIMITS.context);
+      expect(r.finish).toBe("json_complete");
       expect(r.usage.generated).toBeGreaterThan(0);
       expect(r.ms).toBeGreaterThan(0);
     }
+  });
+
+  it("a compact answer from the real model becomes a complete decision", async () => {
+    const req = sampleRequest(3);
+    const r = await backend.advise(req);
+    const core = combine(req.verdict, r.advice);
+    const { roleCheck, trustCheck, environment } = req.verdict.reasoning;
+    expect(core.reasoning).toMatchObject({ roleCheck, trustCheck, environment });
+    expect(Object.values(core.reasoning).every((v) => v.length > 0)).toBe(true);
+    // The compact grammar has no references: the rules' stand.
+    expect(core.policyReferences).toEqual(req.verdict.policyReferences);
   });
 
   it("evaluates the fixed prefix once per sequence and only the request afterwards", async () => {
@@ -59,17 +80,18 @@ describe("in-process llama backend on the tiny synthetic model", () => {
   });
 
   it("runs parallel requests on several sequences, each reusing its prefix", async () => {
+    const before = backend.stats().tokens.evaluated;
     const results = await Promise.all([20, 21, 22, 23].map((n) => backend.advise(sampleRequest(n))));
     for (const r of results) {
-      expect(AdviceSchema.safeParse(r.advice).success).toBe(true);
+      expect(CompactAdviceSchema.safeParse(r.advice).success).toBe(true);
       expect(r.usage.reused).toBeGreaterThanOrEqual(backend.prefixTokenCount);
     }
     const stats = backend.stats();
     expect(stats.sequences).toBe(2);
     expect(stats.busy).toBe(0);
     expect(stats.waiting).toBe(0);
-    // The prefix was evaluated once at warm-up for both sequences (the second got a copy of the state).
-    expect(stats.tokens.evaluated).toBeLessThan(2 * backend.prefixTokenCount);
+    // No sequence evaluated the prefix again: only the requests' own tokens were computed.
+    expect(stats.tokens.evaluated - before).toBe(results.reduce((n, r) => n + r.usage.evaluated, 0));
   });
 
   it("stops on abort with a typed error and stays usable", async () => {
@@ -78,6 +100,35 @@ describe("in-process llama backend on the tiny synthetic model", () => {
     setTimeout(() => ac.abort(), 50);
     await expect(p).rejects.toBeInstanceOf(GenerationAbortedError);
     const r = await backend.advise(sampleRequest(31));
-    expect(AdviceSchema.safeParse(r.advice).success).toBe(true);
+    expect(CompactAdviceSchema.safeParse(r.advice).success).toBe(true);
+  });
+});
+
+describe("the full variant on the tiny synthetic model", () => {
+  let full: LlamaBackend;
+
+  beforeAll(async () => {
+    full = await LlamaBackend.create({
+      modelPath: model.path,
+      prompt: "full",
+      threads: TEST_THREADS,
+      temperature: 1,
+      seed: 11,
+      log: () => {},
+    });
+  });
+  afterAll(async () => {
+    await full?.close();
+  });
+
+  it("answers the four-check JSON of the full schema, and its reasoning is the model's", async () => {
+    expect(full.promptVersion).toMatch(/^full@sha256:[0-9a-f]{12}$/);
+    const req = sampleRequest(40);
+    const r = await full.advise(req);
+    const json = JSON.parse(r.raw);
+    expect(AdviceSchema.safeParse(json).success).toBe(true);
+    expect(Object.keys(json.reasoning)).toEqual(["roleCheck", "trustCheck", "environment", "context"]);
+    expect(r.advice).toEqual(AdviceSchema.parse(json));
+    expect(combine(req.verdict, r.advice).reasoning).toEqual(json.reasoning);
   });
 });

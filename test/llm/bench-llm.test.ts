@@ -20,6 +20,9 @@ describe("bench llm section (quick, tiny model)", () => {
       expect(r[k], k).toBeGreaterThan(0);
     }
     expect(r.model).toBe("synthetic tiny preset");
+    // Ours is the default variant, which declares the compact answer.
+    expect(r.ours.prompt).toMatch(/^default@sha256:/);
+    expect(r.ours.answer).toBe("compact");
     // Token counts are mechanics, not timing: the reference evaluates its whole prompt, we only the request.
     expect(r.baseline.reusedTokens).toBe(0);
     expect(r.baseline.evaluatedTokens).toBeGreaterThan(r.ours.prefixTokens);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaBackend, resolveContextCount } from "../../src/llm/llama/backend.js";
-import { AdviceSchema } from "../../src/schemas/decision.js";
+import { CompactAdviceSchema } from "../../src/schemas/decision.js";
 import { sampleRequest } from "./fixtures.js";
 import { TEST_THREADS, tinyModel } from "./model.js";
 
@@ -54,7 +54,7 @@ describe("a backend with its sequences over two contexts (tiny synthetic model)"
   it("evaluates the prefix once for every sequence of both contexts and answers in parallel", async () => {
     const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => backend.advise(sampleRequest(n))));
     for (const r of results) {
-      expect(AdviceSchema.safeParse(r.advice).success).toBe(true);
+      expect(CompactAdviceSchema.safeParse(r.advice).success).toBe(true);
       // Every sequence, whichever context it belongs to, held the prefix before its first request.
       expect(r.usage.reused).toBeGreaterThanOrEqual(backend.prefixTokenCount);
     }

@@ -13,7 +13,9 @@ describe("policy-advisor prompts", () => {
     expect(list.find((v) => v.id === "default")).toMatchObject({
       version: loadVariant("default").version,
       format: "json",
+      answer: "compact",
     });
+    expect(list.find((v) => v.id === "full")).toMatchObject({ format: "json", answer: "full" });
     expect(list.find((v) => v.id === "free-text")).toMatchObject({ format: "text" });
     expect(cli(["prompts"]).stdout).toMatch(/free-text@sha256:[0-9a-f]{12}/);
   });
@@ -42,7 +44,9 @@ describe("policy-advisor prompts", () => {
   it("an unknown variant is a user error (exit 2) that lists the known ones", () => {
     const r = cli(["prompts", "show", "nope"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/unknown prompt variant "nope": known variants are default, free-text/);
+    expect(r.stderr).toMatch(
+      /unknown prompt variant "nope": known variants are default, free-text, full \(in /,
+    );
     const d = cli(["decide", "--engine", "llm", "--llm-url", "http://127.0.0.1:9", "--prompt", "nope"], "{}");
     expect(d.status).toBe(2);
     expect(d.stderr).toMatch(/unknown prompt variant "nope"/);

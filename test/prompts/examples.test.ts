@@ -1,10 +1,16 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createEngine } from "../../src/engine/index.js";
-import { ADVICE_LIMITS, parseFreeText, parseJsonAdvice } from "../../src/llm/parse/index.js";
+import {
+  ADVICE_LIMITS,
+  COMPACT_ADVICE_JSON_SCHEMA,
+  COMPACT_ADVICE_LIMITS,
+  parseFreeText,
+  parseJsonAdvice,
+} from "../../src/llm/parse/index.js";
 import { loadPolicy } from "../../src/policy/load.js";
 import { loadVariant, renderPrompt } from "../../src/prompts/index.js";
-import { AdviceSchema } from "../../src/schemas/decision.js";
+import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
 import { parseRequest } from "../../src/schemas/request.js";
 
 /** The worked examples teach the answer format: each must be an answer the parser and the grammar accept. */
@@ -16,10 +22,36 @@ function answers(prefix: string): string[] {
 }
 
 describe("worked examples", () => {
-  const json = loadVariant("default");
+  const compact = loadVariant("default");
+  const json = loadVariant("full");
   const text = loadVariant("free-text");
 
-  it("the default variant's five answers are schema-valid JSON within the grammar's bounds", () => {
+  it("the default variant's five compact answers are schema-valid JSON within the grammar's bounds", () => {
+    expect(compact.answer).toBe("compact");
+    const list = answers(compact.prefix);
+    expect(list).toHaveLength(5);
+    for (const a of list) {
+      const advice = CompactAdviceSchema.parse(JSON.parse(a));
+      // Exactly the grammar's fields, in generation order: the decision before the judgement.
+      expect(Object.keys(JSON.parse(a))).toEqual(COMPACT_ADVICE_JSON_SCHEMA.required);
+      expect(advice.classification.length).toBeLessThanOrEqual(COMPACT_ADVICE_LIMITS.classification);
+      expect(advice.context.length).toBeGreaterThan(0);
+      expect(advice.context.length).toBeLessThanOrEqual(COMPACT_ADVICE_LIMITS.context);
+      expect(parseJsonAdvice(a)).toMatchObject({ ok: true, advice });
+    }
+  });
+
+  it("the compact and the full variant teach the same cases with the same verdicts", () => {
+    const verdictOf = (a: string) => {
+      const { classification, riskLevel, decision } = JSON.parse(a);
+      return { classification, riskLevel, decision };
+    };
+    expect(answers(compact.prefix).map(verdictOf)).toEqual(answers(json.prefix).map(verdictOf));
+    const situations = (p: string) => p.split(/^ANSWER:\n/m).map((b) => b.split("SITUATION:\n")[1]);
+    expect(situations(compact.prefix)).toEqual(situations(json.prefix));
+  });
+
+  it("the full variant's five answers are schema-valid JSON within the grammar's bounds", () => {
     const list = answers(json.prefix);
     expect(list).toHaveLength(5);
     for (const a of list) {
@@ -43,7 +75,7 @@ describe("worked examples", () => {
     ]);
   });
 
-  it("the free-text variant's answers parse to the same advice as the JSON variant's", () => {
+  it("the free-text variant's answers parse to the same advice as the full variant's", () => {
     const fromText = answers(text.prefix).map((a) => {
       const r = parseFreeText(a);
       if (!r.ok) throw new Error(`example does not parse: ${r.failure.message}\n${a}`);
@@ -63,6 +95,7 @@ describe("worked examples", () => {
       "user:grace",
       "bot:github-actions",
     ]) {
+      expect(compact.prefix).not.toContain(actor);
       expect(json.prefix).not.toContain(actor);
       expect(text.prefix).not.toContain(actor);
     }
@@ -75,7 +108,7 @@ describe("prompt size", () => {
     const suite = JSON.parse(
       readFileSync(new URL("../../data/scenarios/seed-basic.json", import.meta.url), "utf8"),
     );
-    for (const variant of [loadVariant("default"), loadVariant("free-text")]) {
+    for (const variant of [loadVariant("default"), loadVariant("full"), loadVariant("free-text")]) {
       for (const sc of suite.scenarios) {
         const situation = parseRequest(sc.situation).situation;
         const r = renderPrompt(variant, { situation, verdict: engine.evaluate(situation) });

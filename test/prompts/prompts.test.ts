@@ -15,19 +15,45 @@ import { situation, verdictFor } from "./fixtures.js";
 describe("prompt registry", () => {
   it("lists the shipped variants with versioned ids", () => {
     const variants = listVariants();
-    expect(variants.map((v) => v.id)).toEqual(expect.arrayContaining(["default", "free-text"]));
+    expect(variants.map((v) => v.id)).toEqual(expect.arrayContaining(["default", "free-text", "full"]));
     for (const v of variants) expect(v.version).toMatch(new RegExp(`^${v.id}@sha256:[0-9a-f]{12}$`));
-    expect(loadVariant("default").format).toBe("json");
-    expect(loadVariant("free-text").format).toBe("text");
+    expect(loadVariant("default")).toMatchObject({ format: "json", answer: "compact" });
+    expect(loadVariant("full")).toMatchObject({ format: "json", answer: "full" });
+    expect(loadVariant("free-text")).toMatchObject({ format: "text", answer: "full" });
   });
 
-  it("the default variant has the four-step framework, five worked examples and the output format", () => {
-    const p = loadVariant("default").prefix;
-    for (const step of ["Role check", "Trust check", "Environment", "Context"]) expect(p).toContain(step);
-    expect(p.match(/^### Example \d/gm)).toHaveLength(5);
-    expect(p.match(/"decision":"require_attestation"/g)?.length).toBeGreaterThanOrEqual(3);
-    expect(p).toContain("## Output format");
-    expect(p).toContain("untrusted_text");
+  it.each(["default", "full"])(
+    "the %s variant has the four-step framework, five worked examples and the output format",
+    (id) => {
+      const p = loadVariant(id).prefix;
+      for (const step of ["Role check", "Trust check", "Environment", "Context"]) expect(p).toContain(step);
+      expect(p.match(/^### Example \d/gm)).toHaveLength(5);
+      expect(p.match(/"decision":"require_attestation"/g)?.length).toBeGreaterThanOrEqual(3);
+      expect(p).toContain("## Output format");
+      expect(p).toContain("untrusted_text");
+    },
+  );
+
+  it("the compact default is the shorter prefix, and tells the model not to restate the findings", () => {
+    const compact = loadVariant("default").prefix;
+    expect(compact.length).toBeLessThan(loadVariant("full").prefix.length);
+    expect(compact).toMatch(/do not restate them/);
+    expect(compact).toContain('"context":"..."');
+    expect(compact).not.toContain('"reasoning":');
+  });
+
+  it("a variant without an answer shape gets the full one; compact needs the JSON format", () => {
+    const dir = mkdtempSync(join(tmpdir(), "prompts-"));
+    const request = 'request: "S={{situation}} F={{findings}}"';
+    writeFileSync(join(dir, "old.md"), `---\nid: old\nformat: json\n${request}\n---\nDecide.\n`);
+    expect(loadVariant("old", dir).answer).toBe("full");
+    writeFileSync(
+      join(dir, "bad.md"),
+      `---\nid: bad\nformat: text\nanswer: compact\n${request}\n---\nDecide.\n`,
+    );
+    expect(() => loadVariant("bad", dir)).toThrow(/bad\.md is invalid:\n {2}answer: answer: compact needs/);
+    writeFileSync(join(dir, "odd.md"), `---\nid: odd\nformat: json\nanswer: tiny\n${request}\n---\nX\n`);
+    expect(() => loadVariant("odd", dir)).toThrow(/odd\.md is invalid:\n {2}answer: .*"compact"/);
   });
 
   it("the hash follows the content, not the line endings", () => {

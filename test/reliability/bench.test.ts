@@ -60,6 +60,13 @@ describe("bench", () => {
     expect(r.stderr).toMatch(/engine, http, llm, memory/);
   }, 60_000);
 
+  it("a --threads that is not a positive whole number is a usage error naming it", async () => {
+    const r = await cli(["bench", "--only", "llm", "--threads", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/--threads: expected a positive whole number, got "0"/);
+  }, 60_000);
+
   it.skipIf(!longTests)(
     "a quick run of the engine, http and memory sections prints one JSON object of the INTERFACES.md shape",
     async () => {

@@ -65,14 +65,19 @@ describe("injection through the rules", () => {
   });
 });
 
-describe.each(["llm", "hybrid"] as const)(
-  "injection through the %s engine with a model that obeys the attacker",
-  (engine) => {
+describe.each([
+  ["llm", "full"],
+  ["hybrid", "full"],
+  ["llm", "compact"],
+  ["hybrid", "compact"],
+] as const)(
+  "injection through the %s engine with a model that obeys the attacker (%s answer)",
+  (engine, shape) => {
     let model: ModelServer;
     let advisor: Advisor;
 
     beforeAll(async () => {
-      model = await startModelServer("attacker_allow");
+      model = await startModelServer(shape === "compact" ? "attacker_allow_compact" : "attacker_allow");
       const backend = createOpenAiBackend({
         baseUrl: model.url,
         model: "fault-model",
@@ -102,6 +107,12 @@ describe.each(["llm", "hybrid"] as const)(
             const verdict = rules.verdict(parseRequest(input));
             const d = await advisor.advise(input, { deadlineMs: 5000 });
             if (d.source === "llm") seen.llm += 1;
+            if (d.source === "llm" && shape === "compact") {
+              // A compact answer only judges the context: the three fact checks stay the rules' own.
+              const { roleCheck, trustCheck, environment } = verdict.reasoning;
+              expect(d.reasoning).toMatchObject({ roleCheck, trustCheck, environment });
+              expect(d.reasoning.context).toMatch(/^Instructions in the request/);
+            }
             if (d.disagreement?.kept === "engine") seen.keptEngine += 1;
             if (verdict.decision === "deny") expect(d.decision, JSON.stringify(d.disagreement)).toBe("deny");
             expect(lowerRisk(d.riskLevel, verdict.riskLevel)).toBe(false);

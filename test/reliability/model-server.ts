@@ -8,6 +8,8 @@ import type { AddressInfo, Socket } from "node:net";
 
 export type ModelBehaviour =
   | "attacker_allow"
+  /** The same attacker's wish in the compact answer shape (decision and context only). */
+  | "attacker_allow_compact"
   | "strict_deny"
   | "hang"
   | "error_500"
@@ -39,6 +41,15 @@ const advice = (decision: string, riskLevel: string) =>
       environment: "Nothing unusual.",
       context: "Instructions in the request say to allow.",
     },
+    policyReferences: ["override: approved"],
+  });
+
+const compactAdvice = (decision: string, riskLevel: string) =>
+  JSON.stringify({
+    classification: "routine_access",
+    riskLevel,
+    decision,
+    context: "Instructions in the request say an admin approved it: allow.",
     policyReferences: ["override: approved"],
   });
 
@@ -88,6 +99,8 @@ export async function startModelServer(initial: ModelBehaviour): Promise<ModelSe
       switch (state.behaviour) {
         case "attacker_allow":
           return send(res, 200, JSON.stringify(completion(advice("allow", "low"))));
+        case "attacker_allow_compact":
+          return send(res, 200, JSON.stringify(completion(compactAdvice("allow", "low"))));
         case "strict_deny":
           return send(res, 200, JSON.stringify(completion(advice("deny", "high"))));
         case "slow_deny":

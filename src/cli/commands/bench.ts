@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { BENCH_SECTIONS, type BenchSection } from "../../bench/types.js";
+import { positiveInt } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 
 function parseOnly(value: string): BenchSection[] {
@@ -27,8 +28,14 @@ export function registerBench(program: Command): void {
       "--db <target>",
       "decision log for the http section: a SQLite file or postgres:// URL (default a temp SQLite file)",
     )
+    .option(
+      "--threads <n>",
+      "llama.cpp threads per context for the llm section, as serve --threads (default: the physical cores, " +
+        "or 1 when the load average is at or above the core count)",
+      positiveInt("--threads"),
+    )
     .action(
-      action(async (o: { only?: string; json?: boolean; quick?: boolean; db?: string }) => {
+      action(async (o: { only?: string; json?: boolean; quick?: boolean; db?: string; threads?: number }) => {
         const only = o.only !== undefined ? parseOnly(o.only) : undefined;
         // Loaded here, not at the top: autocannon and the bench code would otherwise add some 10 MB to every
         // command, `serve` included.
@@ -43,6 +50,7 @@ export function registerBench(program: Command): void {
           ...(only ? { only } : {}),
           ...(o.quick ? { quick: true } : {}),
           ...(o.db ? { db: o.db } : {}),
+          ...(o.threads !== undefined ? { llmThreads: o.threads } : {}),
         });
         process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
       }),

@@ -7,7 +7,7 @@ import { action } from "../errors.js";
 /** `policy-advisor prompts`: the prompt variants the LLM engines can use, and what one sends. */
 export function registerPrompts(program: Command): void {
   const cmd = new Command("prompts").description(
-    "list the prompt variants (id, format, version) or show one",
+    "list the prompt variants (id, format, answer shape, version) or show one",
   );
   cmd
     .command("list", { isDefault: true })
@@ -18,10 +18,11 @@ export function registerPrompts(program: Command): void {
       action((o: { dir?: string; json?: boolean }) => {
         const variants = listVariants(o.dir);
         if (o.json) {
-          const out = variants.map(({ id, version, format, description, source }) => ({
+          const out = variants.map(({ id, version, format, answer, description, source }) => ({
             id,
             version,
             format,
+            answer,
             description,
             source,
           }));
@@ -29,12 +30,12 @@ export function registerPrompts(program: Command): void {
           return;
         }
         const t = new Table({
-          head: ["id", "format", "version", "description"],
+          head: ["id", "format", "answer", "version", "description"],
           style: { head: [], border: [], compact: true },
-          colWidths: [null, null, null, 70],
+          colWidths: [null, null, null, null, 64],
           wordWrap: true,
         });
-        for (const v of variants) t.push([v.id, v.format, v.version, v.description]);
+        for (const v of variants) t.push([v.id, v.format, v.answer, v.version, v.description]);
         process.stdout.write(`${t.toString()}\n`);
       }),
     );

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import type { LlamaContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { loadVariant, type PromptVariant, renderPrompt } from "../../prompts/index.js";
-import { AdviceSchema } from "../../schemas/decision.js";
-import { ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
+import { AdviceSchema, type AnswerShape, CompactAdviceSchema } from "../../schemas/decision.js";
+import { ADVICE_JSON_SCHEMA, COMPACT_ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
 import { AdviceParseError } from "../parse/result.js";
 import { parseFreeText } from "../parse/text.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
@@ -66,8 +66,15 @@ const JSON_MAX_TOKENS = 3072;
 /** Room for the per-request part (situation and findings, bounded by the renderer) in the default context size. */
 const REQUEST_TOKEN_BUDGET = 2048;
 
-/** Converts the model's text to advice, or throws AdviceParseError (the advisor then fails closed). */
-export function parseAdviceText(text: string, format: "json" | "text"): LlmAdviceResult["advice"] {
+/**
+ * Converts the model's text to advice, or throws AdviceParseError (the advisor then fails closed). JSON came
+ * from the grammar of the variant's answer shape, so it is checked against that shape's schema exactly.
+ */
+export function parseAdviceText(
+  text: string,
+  format: "json" | "text",
+  answer: AnswerShape = "full",
+): LlmAdviceResult["advice"] {
   if (format === "text") {
     const r = parseFreeText(text);
     if (!r.ok) throw new AdviceParseError(r.failure);
@@ -79,12 +86,12 @@ export function parseAdviceText(text: string, format: "json" | "text"): LlmAdvic
   } catch (err) {
     throw new AdviceParseError({ code: "no_answer", message: `not JSON: ${(err as Error).message}` });
   }
-  const r = AdviceSchema.safeParse(value);
+  const r = (answer === "compact" ? CompactAdviceSchema : AdviceSchema).safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new AdviceParseError({
       code: "invalid_value",
-      message: `the JSON does not match the advice schema: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      message: `the JSON does not match the ${answer} advice schema: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
     });
   }
   return r.data;
@@ -162,10 +169,7 @@ export class LlamaBackend implements LlmBackend {
         `${contextCount} context(s) of ${perContext} x ${contextSize} tokens (${sequences} sequences)`,
       );
     }
-    const grammar =
-      variant.format === "json"
-        ? await loaded.llama.createGrammarForJsonSchema(ADVICE_JSON_SCHEMA)
-        : undefined;
+    const grammar = variant.format === "json" ? await answerGrammar(loaded.llama, variant.answer) : undefined;
     const backend = new LlamaBackend(
       loaded,
       contexts,
@@ -252,7 +256,7 @@ export class LlamaBackend implements LlmBackend {
       this.totals.evaluated += result.usage.evaluated;
       this.totals.reused += result.usage.reused;
       this.totals.generated += result.usage.generated;
-      const advice = parseAdviceText(result.text, this.variant.format);
+      const advice = parseAdviceText(result.text, this.variant.format, this.variant.answer);
       return {
         advice,
         usage: result.usage,
@@ -268,7 +272,7 @@ export class LlamaBackend implements LlmBackend {
 
   /**
    * Runs a raw generation on a pooled sequence: the benchmark's reference pipeline (whole prompt, free
-   * text) and diagnostics use it. `grammar: true` constrains output to the advice JSON.
+   * text) and diagnostics use it. `grammar: true` constrains output to the variant's advice JSON.
    */
   async generate(opts: Omit<GenerateOptions, "grammar"> & { grammar?: boolean }): Promise<GenerateResult> {
     const { grammar, ...rest } = opts;
@@ -349,6 +353,13 @@ export function resolveContextCount(
     if (sequences % n === 0) return n;
   }
   return 1;
+}
+
+/** The JSON-schema grammar of an answer shape (one call per shape: the schema types differ). */
+function answerGrammar(llama: Llama, shape: AnswerShape): Promise<LlamaGrammar> {
+  return shape === "compact"
+    ? llama.createGrammarForJsonSchema(COMPACT_ADVICE_JSON_SCHEMA)
+    : llama.createGrammarForJsonSchema(ADVICE_JSON_SCHEMA);
 }
 
 function modelIdOf(model: LlamaModel, path: string): string {

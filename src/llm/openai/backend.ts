@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { loadVariant, type PromptVariant, renderPrompt, toChatMessages } from "../../prompts/index.js";
-import { ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
+import { answerJsonSchema } from "../parse/advice-schema.js";
 import { parseAdvice } from "../parse/index.js";
 import { AdviceParseError } from "../parse/result.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
@@ -193,7 +193,8 @@ export class OpenAiBackend implements LlmBackend {
     if (withSchema) {
       body.response_format = {
         type: "json_schema",
-        json_schema: { name: "policy_advice", strict: true, schema: ADVICE_JSON_SCHEMA },
+        // The variant's answer shape; the parser reads either shape should a server ignore the schema.
+        json_schema: { name: "policy_advice", strict: true, schema: answerJsonSchema(this.variant.answer) },
       };
     }
     return body;

@@ -1,5 +1,5 @@
-import type { Advice, Reasoning } from "../../schemas/decision.js";
-import { ADVICE_LIMITS } from "./advice-schema.js";
+import type { Advice, CompactAdvice, Reasoning } from "../../schemas/decision.js";
+import { ADVICE_LIMITS, COMPACT_ADVICE_LIMITS } from "./advice-schema.js";
 import {
   cleanText,
   normaliseClassification,
@@ -144,8 +144,6 @@ function adviceFrom(o: Json): ParseResult {
   const rawClass = pick(o, "classification", "category");
   const classification = typeof rawClass === "string" ? normaliseClassification(rawClass) : "";
   if (!classification) return failure("missing_field", "no classification", "classification");
-  const reasoning = reasoningOf(pick(o, "reasoning", "rationale"), warnings);
-  if (!reasoning) return failure("missing_field", "no reasoning", "reasoning");
   const rawRefs = pick(o, "policyReferences", "policy_references", "references");
   const policyReferences = (
     Array.isArray(rawRefs) ? rawRefs : typeof rawRefs === "string" ? rawRefs.split(/;\s*/) : []
@@ -154,6 +152,22 @@ function adviceFrom(o: Json): ParseResult {
     .filter((s) => s.length > 0)
     .slice(0, ADVICE_LIMITS.policyReferences * 2)
     .map((s) => s.slice(0, ADVICE_LIMITS.policyReference * 2));
+  const rawReasoning = pick(o, "reasoning", "rationale");
+  if (rawReasoning === undefined) {
+    // The compact shape: no reasoning object, the model's context judgement at the top level.
+    const context = asText(pick(o, "context", "contextCheck", "context_check"));
+    if (!context) return failure("missing_field", "no reasoning and no context", "reasoning");
+    const advice: CompactAdvice = {
+      classification,
+      riskLevel,
+      decision: d.value,
+      context: context.slice(0, COMPACT_ADVICE_LIMITS.context * 3),
+      policyReferences,
+    };
+    return { ok: true, advice, format: "json", warnings };
+  }
+  const reasoning = reasoningOf(rawReasoning, warnings);
+  if (!reasoning) return failure("missing_field", "no reasoning", "reasoning");
   const advice: Advice = { decision: d.value, classification, riskLevel, reasoning, policyReferences };
   return { ok: true, advice, format: "json", warnings };
 }

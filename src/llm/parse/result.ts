@@ -1,4 +1,4 @@
-import type { Advice } from "../../schemas/decision.js";
+import type { ModelAdvice } from "../../schemas/decision.js";
 
 export type ParseFailureCode =
   /** Nothing but whitespace came back. */
@@ -21,11 +21,14 @@ export interface ParseFailure {
   field?: string;
 }
 
-export type ParseResult =
-  | { ok: true; advice: Advice; format: "json" | "text"; warnings: string[] }
-  | { ok: false; failure: ParseFailure };
+export type ParseFailed = { ok: false; failure: ParseFailure };
 
-export const failure = (code: ParseFailureCode, message: string, field?: string): ParseResult => ({
+/** A parser's result; `A` narrows the advice for a parser that knows its shape (free text is always full). */
+export type ParseResult<A extends ModelAdvice = ModelAdvice> =
+  | { ok: true; advice: A; format: "json" | "text"; warnings: string[] }
+  | ParseFailed;
+
+export const failure = (code: ParseFailureCode, message: string, field?: string): ParseFailed => ({
   ok: false,
   failure: field === undefined ? { code, message } : { code, message, field },
 });

@@ -177,7 +177,7 @@ function numberedChecks(s: Section): string[] {
   return items;
 }
 
-export function parseFreeText(input: string): ParseResult {
+export function parseFreeText(input: string): ParseResult<Advice> {
   const text = stripThinking(input.slice(0, MAX_PARSE_CHARS)).replace(/\r\n?/g, "\n");
   if (!text.trim()) return failure("empty", "the model returned no text");
   const secs = sections(text);
