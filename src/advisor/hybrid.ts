@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { EngineVerdict } from "../engine/types.js";
 import { AdviceParseError } from "../llm/parse/result.js";
@@ -12,6 +11,7 @@ import {
   type Versions,
 } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
+import { newDecisionId } from "./decision-id.js";
 
 /**
  * Combining the rules engine with the LLM policy interpreter.
@@ -252,7 +252,7 @@ export function decisionFromCore(
   core: DecisionCore,
   versions: Versions,
   startedAt: number,
-  decisionId: string = randomUUID(),
+  decisionId: string = newDecisionId(),
 ): Decision {
   const { decision, classification, riskLevel, reasoning, policyReferences, signals, source, ...rest } = core;
   return {
