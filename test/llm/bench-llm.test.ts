@@ -16,6 +16,7 @@ describe("bench llm section (quick, tiny model)", () => {
       "tokensPerRequest",
       "tokenRatio",
       "parallelSpeedup",
+      "parallelVsFastestSingle",
     ] as const) {
       expect(r[k], k).toBeGreaterThan(0);
     }
@@ -40,5 +41,10 @@ describe("bench llm section (quick, tiny model)", () => {
     expect(r.parallel.concurrency).toBe(4);
     expect(r.parallel.contexts).toBe(resolveContextCount(undefined, 4, r.device, physicalCores()));
     expect(r.parallel.threadsPerContext).toBe(TEST_THREADS);
+    // The target's baseline is that same backend with one request in flight, measured in the run.
+    expect(r.parallel.oneAtATimeMsPerAdvisory).toBeGreaterThan(0);
+    const implied = 1000 / r.parallel.oneAtATimeMsPerAdvisory;
+    expect(Math.abs(r.parallel.sequentialThroughputPerSec - implied) / implied).toBeLessThan(0.02);
+    expect(lines.some((l) => l.startsWith("llm: the same backend one request at a time"))).toBe(true);
   }, 180_000);
 });
