@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
-import { combine, fallbackCauseOf, fallbackCore } from "../../src/advisor/hybrid.js";
-import { createEngine } from "../../src/engine/index.js";
+import { combine, type DecisionCore, fallbackCauseOf, fallbackCore } from "../../src/advisor/hybrid.js";
+import { createEngine, type EngineVerdict } from "../../src/engine/index.js";
 import { CircuitOpenError } from "../../src/llm/circuit.js";
 import { LlmOutputError } from "../../src/llm/llama/errors.js";
 import { LlmHttpError, OpenAiBackend } from "../../src/llm/openai/index.js";
@@ -74,6 +74,20 @@ async function advisorAnswering(
     prompt,
   });
   return createAdvisor({ engine, llm });
+}
+
+const RISK_ORDER = ["low", "medium", "high", "critical"];
+
+/** The guard rails, whatever the advice: no deny loosened, no high-risk attestation allowed, risk never lowered. */
+function expectGuardRails(verdict: EngineVerdict, core: DecisionCore): void {
+  if (verdict.decision === "deny") expect(core.decision).toBe("deny");
+  if (
+    verdict.decision === "require_attestation" &&
+    (RISK_ORDER.indexOf(core.riskLevel) >= 2 || verdict.facts.critical)
+  ) {
+    expect(core.decision).not.toBe("allow");
+  }
+  expect(RISK_ORDER.indexOf(core.riskLevel)).toBeGreaterThanOrEqual(RISK_ORDER.indexOf(verdict.riskLevel));
 }
 
 describe("hybrid routing", () => {
@@ -192,18 +206,10 @@ describe("compact answers (the default variant)", () => {
 
   it("for any compact advice on any seed scenario: guard rails hold and the fact checks are the rules'", () => {
     const verdicts = suite.scenarios.map((s) => engine.evaluate(parseRequest(s.situation).situation));
-    const order = ["low", "medium", "high", "critical"];
     fc.assert(
       fc.property(fc.constantFrom(...verdicts), compactAdviceArb, (verdict, a) => {
         const core = combine(verdict, a);
-        if (verdict.decision === "deny") expect(core.decision).toBe("deny");
-        if (
-          verdict.decision === "require_attestation" &&
-          (order.indexOf(core.riskLevel) >= 2 || verdict.facts.critical)
-        ) {
-          expect(core.decision).not.toBe("allow");
-        }
-        expect(order.indexOf(core.riskLevel)).toBeGreaterThanOrEqual(order.indexOf(verdict.riskLevel));
+        expectGuardRails(verdict, core);
         const { roleCheck, trustCheck, environment } = verdict.reasoning;
         expect(core.reasoning).toMatchObject({ roleCheck, trustCheck, environment });
         expect(core.reasoning.context).toBe(core.source === "llm" ? a.context : verdict.reasoning.context);
@@ -249,18 +255,10 @@ describe("guard rails", () => {
     const policy = loadPolicy();
     const engine = createEngine(policy);
     const verdicts = suite.scenarios.map((s) => engine.evaluate(parseRequest(s.situation).situation));
-    const order = ["low", "medium", "high", "critical"];
     fc.assert(
       fc.property(fc.constantFrom(...verdicts), adviceArb, (verdict, a) => {
         const core = combine(verdict, a);
-        if (verdict.decision === "deny") expect(core.decision).toBe("deny");
-        if (
-          verdict.decision === "require_attestation" &&
-          (order.indexOf(core.riskLevel) >= 2 || verdict.facts.critical)
-        ) {
-          expect(core.decision).not.toBe("allow");
-        }
-        expect(order.indexOf(core.riskLevel)).toBeGreaterThanOrEqual(order.indexOf(verdict.riskLevel));
+        expectGuardRails(verdict, core);
         if (core.decision !== a.decision || a.decision !== verdict.decision)
           expect(core.disagreement).toBeDefined();
         else expect(core.disagreement).toBeUndefined();
