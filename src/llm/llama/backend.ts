@@ -3,8 +3,14 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { Llama, LlamaContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { loadVariant, type PromptVariant, renderPrompt } from "../../prompts/index.js";
-import { AdviceSchema, type AnswerShape, CompactAdviceSchema } from "../../schemas/decision.js";
+import {
+  AdviceSchema,
+  type AnswerShape,
+  CompactAdviceSchema,
+  isCompactAdvice,
+} from "../../schemas/decision.js";
 import { ADVICE_JSON_SCHEMA, COMPACT_ADVICE_JSON_SCHEMA } from "../parse/advice-schema.js";
+import { cleanText, normaliseClassification } from "../parse/normalise.js";
 import { AdviceParseError } from "../parse/result.js";
 import { parseFreeText } from "../parse/text.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
@@ -94,7 +100,24 @@ export function parseAdviceText(
       message: `the JSON does not match the ${answer} advice schema: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
     });
   }
-  return r.data;
+  // The grammar bounds the label's length, not its form: make it the snake_case label the contract shows, as
+  // the JSON and free-text parsers do for a server's answer.
+  const classification = normaliseClassification(r.data.classification) || "unclassified";
+  const advice = r.data;
+  // Whitespace-only text reads as missing, as the parsers mark it.
+  const said = (t: string) => cleanText(t) || "(not stated)";
+  if (isCompactAdvice(advice)) return { ...advice, classification, context: said(advice.context) };
+  const reasoning = advice.reasoning;
+  return {
+    ...advice,
+    classification,
+    reasoning: {
+      roleCheck: said(reasoning.roleCheck),
+      trustCheck: said(reasoning.trustCheck),
+      environment: said(reasoning.environment),
+      context: said(reasoning.context),
+    },
+  };
 }
 
 /** The in-process llama.cpp policy interpreter. */
