@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { hourBucket } from "../../src/advisor/patterns/cache.js";
 
 /**
- * The cache key's hour bucket reuses one formatter per time zone (building one per lookup cost more than
- * a rules decision). Reuse must not mix zones up or change what a bucket is.
+ * The cache key's hour bucket reads local time as the engine does (offsets memoised per zone and quarter
+ * hour; formatting per lookup cost more than a rules decision). Memoising must not mix zones up or change
+ * what a bucket is.
  */
 describe("cache key hour bucket", () => {
   it("gives the local weekday and hour in each zone, alternating zones on the same formatters", () => {

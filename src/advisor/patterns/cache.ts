@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { localTime } from "../../engine/time.js";
 import type { EngineVerdict } from "../../engine/types.js";
 import type { PolicyDocument } from "../../policy/schema.js";
 import type { Decision, Versions } from "../../schemas/decision.js";
@@ -33,25 +34,14 @@ const IDENTITY_ONLY = new Set(["request_id", "session_id"]);
  */
 export function hourBucket(timestamp: string | undefined, timeZone: string, now: Date = new Date()): string {
   const at = timestamp === undefined ? now : new Date(timestamp);
-  const parts = bucketFormatter(timeZone).formatToParts(at);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "?";
-  return `${get("weekday")}@${get("hour")}`;
+  if (Number.isNaN(at.getTime())) throw new RangeError(`Invalid time value: "${timestamp}"`);
+  // The engine's reading of local time (offsets memoised per zone and quarter hour), so that the cache and
+  // the working-hours signal can never disagree on what hour a request falls in.
+  const local = localTime(at, timeZone);
+  return `${WEEKDAY_NAMES[local.weekday]}@${String(Math.floor(local.hour)).padStart(2, "0")}`;
 }
 
-/**
- * One formatter per time zone, built once: constructing an Intl.DateTimeFormat takes about 90 us, far
- * more than the rules engine's whole decision, and was paid on every cache lookup.
- */
-const bucketFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function bucketFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = bucketFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", hourCycle: "h23" });
-    bucketFormatters.set(timeZone, f);
-  }
-  return f;
-}
+const WEEKDAY_NAMES = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
 
 /** The cache key of a situation: its content without identity-only fields, timestamp as an hour bucket. */
 export function cacheKey(situation: Situation, policy: PolicyDocument, now?: Date): string {
