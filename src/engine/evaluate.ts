@@ -1,29 +1,39 @@
-import type { ActionClass, RoleDef } from "../policy/schema.js";
+import type { ActionClass, ResourceRisk, RoleDef } from "../policy/schema.js";
 import type { DecisionValue, RiskLevel } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
-import { type CompiledPolicy, classifyAction, matchResources } from "./compiled.js";
+import { foldName, normaliseName } from "../util/unicode.js";
+import { CLASS_RANK, type CompiledPolicy, classifyAction, matchResources } from "./compiled.js";
+import { type Clause, clauses } from "./lexicon.js";
 import { Memo } from "./memo.js";
 import { buildReasoning } from "./reasoning.js";
 import { isHighRisk, lowerRisk, maxRisk, riskRank } from "./risk.js";
 import { type Finding, runDetectors } from "./signals/index.js";
+import { unplacedRiskWords } from "./signals/risk-kinds.js";
 import { gatherTexts } from "./text.js";
 import type { EngineFacts, EngineVerdict } from "./types.js";
 
-const CLASS_RANK: Record<ActionClass, number> = { read: 0, write: 1, deploy: 2, admin: 3 };
-
-/** "deployToProduction", "Update-Config" -> "deploy_to_production", "update_config". */
+/**
+ * "deployToProduction", "Update-Config", "ｄｅｌｅｔｅ_team", "de\u200blete" -> "deploy_to_production",
+ * "update_config", "delete_team", "delete": look-alikes and invisibles folded, then camelCase and separators.
+ */
 export function normaliseAction(type: string): string {
-  return actionNames.get(type, (t) =>
-    t
-      .trim()
-      .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-      .replace(/[\s\-.:/]+/g, "_")
-      .toLowerCase(),
-  );
+  return actionNames.get(type, (t) => actionName(t).value);
+}
+
+function actionName(t: string): { value: string; alterations: string[] } {
+  const f = foldName(t);
+  const value = f.value
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^\p{L}\p{N}]+/gu, "_")
+    .replace(/^_+|_+$/g, "")
+    .toLowerCase();
+  return { value, alterations: f.alterations };
 }
 
 const actionNames = new Memo<string>();
+const actionAlterations = new Memo<string[]>();
 
 const rolePermits = (role: RoleDef, action: string, cls: ActionClass) =>
   !role.denyActions.includes(action) && (role.classes.includes(cls) || role.allowActions.includes(action));
@@ -31,9 +41,6 @@ const rolePermits = (role: RoleDef, action: string, cls: ActionClass) =>
 /** Actions that hand out membership, roles or privileges. */
 const GRANTS =
   /(grant|add_member|invite|approve_member|membership|admit|onboard|promote|elevat|assign_role|role|permission|privilege|access|vouch|endorse|certif)/;
-
-/** The subset of signals that mean "ask the LLM" without being decisive for the rules. */
-const CLEAR_NOTES = new Set(["stated_trust_threshold", "established_automation"]);
 
 export interface Outcome {
   decision: DecisionValue;
@@ -43,14 +50,32 @@ export interface Outcome {
   hardDeny: boolean;
 }
 
+/** Rules decisions that take longer than this fail closed (linear detectors make it unreachable in practice). */
+export const ENGINE_BUDGET_MS = 50;
+
 export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
+  const started = performance.now();
   const doc = cp.doc;
   const action = normaliseAction(s.action_type);
-  const roleName = s.actor_role || doc.actors[s.actor_id] || "";
+  const alteredAction = actionAlterations.get(s.action_type, (t) => actionName(t).alterations);
+  const roleName = (s.actor_role || doc.actors[s.actor_id.trim()] || "").trim();
   const role = Object.hasOwn(doc.roles, roleName) ? doc.roles[roleName] : undefined;
-  const { cls } = classifyAction(cp, action);
-  const resource = s.resource ?? "";
-  const resources = matchResources(cp, resource);
+  const match = classifyAction(cp, action);
+  const rawResource = s.resource ?? "";
+  const normResource = normaliseName(rawResource);
+  const resource = normResource.value;
+  // Riskiest reading of the target: the name as written, as normalised, and what the action name names.
+  const resources = uniqueResources([
+    ...matchResources(cp, rawResource.toLowerCase()),
+    ...matchResources(cp, resource),
+    ...matchResources(cp, action),
+  ]);
+  let cls: ActionClass = match.cls;
+  // A change to something that grants roles or permissions is administration, whatever it is called.
+  if (cls !== "read") {
+    for (const r of resources)
+      if (r.changesAs && CLASS_RANK[r.changesAs] > CLASS_RANK[cls]) cls = r.changesAs;
+  }
   let production = resources.some((r) => r.production);
   const critical = resources.some((r) => r.critical);
   const t3 = s.t3_tensor;
@@ -60,11 +85,12 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
     ["integrity", t3.integrity],
   ];
   const [weakest, trust] = dims.reduce((a, b) => (b[1] < a[1] ? b : a));
-  const texts = gatherTexts(s);
+  const texts = gatherTexts(s, doc);
   const allLower = texts
     .filter((t) => t.narrative)
     .map((t) => t.lower)
     .join(" ; ");
+  const textClauses: Clause[] = texts.flatMap((t) => clauses(t.path, t.text));
   const instant = s.timestamp ? new Date(s.timestamp) : undefined;
 
   const findings = runDetectors({
@@ -81,8 +107,25 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
     trust,
     texts,
     allLower,
+    clauses: textClauses,
     instant,
   });
+  const altered = [
+    ...alteredAction.map((a) => `action_type has ${a}`),
+    ...normResource.alterations.map((a) => `resource has ${a}`),
+  ];
+  if (altered.length) {
+    findings.push({
+      id: "obfuscated_name",
+      severity: "warn",
+      detail: `${altered.join("; ")}; matched as "${action}"${resource ? ` on "${resource}"` : ""}`,
+      effect: "escalate",
+      rule: "environment.names: a name written with invisible or look-alike characters is read as normalised and needs a human",
+      step: "environment",
+      phrase: "a name in the request hides its real spelling behind invisible or look-alike characters",
+      suspicious: true,
+    });
+  }
 
   // A write that reaches production on its own is a production deploy.
   const escalation = findings.find((f) => f.escalatesTo);
@@ -126,6 +169,28 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
   const suspicious = findings.filter((f) => f.suspicious && f.severity !== "info");
   const unreliable = findings.find((f) => f.unreliableTrust);
 
+  // Least privilege by resource: the strictest limit of any target the role may not touch freely.
+  const limits = role
+    ? resources
+        .map((r) => ({ id: r.id, limit: role.resourceLimits[r.id] }))
+        .filter((x): x is { id: string; limit: "deny" | "attest" } => x.limit !== undefined)
+    : [];
+  const resourceLimit = limits.find((l) => l.limit === "deny") ?? limits[0];
+
+  // What the rules could not account for. At high and critical risk any free text or unknown field; at
+  // lower risk, risk words that no detector placed. A compound action name is uncertain at any risk.
+  const handling = doc.uncertain[inherentRisk];
+  const placed = escalating.length > 0;
+  const riskWords = placed ? undefined : unplacedRiskWords(textClauses);
+  const unexplained: string[] = [];
+  if (!placed) {
+    if (isHighRisk(inherentRisk)) unexplained.push(...new Set(texts.map((t) => t.path.split(/[.[]/)[0]!)));
+    else if (riskWords) unexplained.push(`${riskWords.path} ("${riskWords.terms.join(", ")}")`);
+    if (match.compound) unexplained.push(`action_type "${action}" names several actions`);
+    else if (!match.matched) unexplained.push(`action_type "${action}" is not a known action`);
+  }
+  const uncertain = unexplained.length > 0 && handling !== "allow";
+
   const outcome = decide({
     action,
     cls,
@@ -138,17 +203,21 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
       emergency &&
         !emergency.emergency?.oversight &&
         doc.emergency.breakGlassClasses.includes(cls) &&
-        cls !== "admin",
+        cls !== "admin" &&
+        trust >= doc.emergency.minTrust,
     ),
     band,
     critical,
     suspicious,
-    grants: effectiveClass === "admin" && GRANTS.test(action),
+    grants: effectiveClass === "admin" && (GRANTS.test(action) || match.privileged),
     unreliable,
     escalating,
     trust,
     mitigated: Boolean(mitigation && riskRank(risk) < riskRank(inherentRisk)),
     escalation,
+    resourceLimit,
+    uncertain: uncertain ? unexplained : undefined,
+    overBudget: performance.now() - started > ENGINE_BUDGET_MS,
   });
 
   const tier: Tier =
@@ -186,8 +255,34 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
     resources,
     findings,
   });
+  if (outcome.classification === "uncertain_request")
+    policyReferences.push(
+      `uncertain.${inherentRisk}: a ${inherentRisk}-risk request the rules cannot fully account for is ${handling === "attest" ? "attested" : "sent to the interpreter (attested by the rules alone)"}`,
+    );
+  if (resourceLimit)
+    policyReferences.push(
+      `role.${roleName}.resourceLimits.${resourceLimit.id}: ${resourceLimit.limit === "deny" ? "refused" : "only with attestation"} for this role`,
+    );
   const signals = findings.map(({ id, severity, detail }) => ({ id, severity, detail }));
-  const nuance = band === "borderline" || band === "narrow" || findings.some((f) => !CLEAR_NOTES.has(f.id));
+  const attestation = outcome.decision === "require_attestation";
+  // The interpreter may turn the rules' attestation into allow only where the rules were merely unsure (or
+  // trust borderline at low or medium risk): never over an escalating or suspicious signal, a resource
+  // limit, administration, a critical target or critical risk, or risk words at high risk.
+  const relaxable =
+    attestation &&
+    !outcome.hardDeny &&
+    (outcome.classification === "uncertain_request" ||
+      (band === "borderline" &&
+        !isHighRisk(inherentRisk) &&
+        outcome.classification.startsWith("borderline_"))) &&
+    escalating.length === 0 &&
+    suspicious.length === 0 &&
+    !resourceLimit &&
+    effectiveClass !== "admin" &&
+    !critical &&
+    inherentRisk !== "critical" &&
+    handling !== "attest" &&
+    !(isHighRisk(inherentRisk) && unplacedRiskWords(textClauses) !== undefined);
 
   return {
     decision: outcome.decision,
@@ -210,10 +305,18 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
       threshold,
       trustBand: band,
       hardDeny: outcome.hardDeny,
-      needsNuance: !outcome.hardDeny && nuance,
-      confident: outcome.hardDeny || (outcome.decision === "allow" && !nuance),
+      // Unsure: anything short of a clean allow or a hard deny goes to the interpreter in hybrid.
+      needsNuance: !outcome.hardDeny && (attestation || uncertain),
+      confident: outcome.hardDeny || (outcome.decision === "allow" && !uncertain),
+      uncertain,
+      unexplained,
+      relaxable,
     },
   };
+}
+
+function uniqueResources(list: readonly ResourceRisk[]): readonly ResourceRisk[] {
+  return list.length <= 1 ? list : [...new Set(list)];
 }
 
 interface DecideInput {
@@ -234,6 +337,10 @@ interface DecideInput {
   trust: number;
   mitigated: boolean;
   escalation: Finding | undefined;
+  resourceLimit: { id: string; limit: "deny" | "attest" } | undefined;
+  /** What the rules could not account for, when that leaves the request uncertain. */
+  uncertain: string[] | undefined;
+  overBudget: boolean;
 }
 
 /** The three tiers, in order of precedence: deny what the rules forbid, verify what is doubtful, allow the rest. */
@@ -251,6 +358,12 @@ function decide(i: DecideInput): Outcome {
     hardDeny: false,
   });
 
+  if (i.overBudget) {
+    return attest(
+      "engine_time_budget_exceeded",
+      `require attestation: the rules took longer than their ${ENGINE_BUDGET_MS} ms budget, so the request fails closed`,
+    );
+  }
   if (!i.roleKnown) {
     return deny(
       i.roleName ? "unknown_role" : "no_known_role",
@@ -266,22 +379,28 @@ function decide(i: DecideInput): Outcome {
     }
     return deny(`unauthorized_${i.cls}_action`, `deny: the role is insufficient for ${i.cls} actions`);
   }
+  if (i.resourceLimit?.limit === "deny") {
+    return deny(
+      `restricted_resource_${i.resourceLimit.id}`,
+      `deny: role ${i.roleName} may not touch ${i.resourceLimit.id.replace(/_/g, " ")} (least privilege)`,
+    );
+  }
   if (i.band === "far_below") {
     return deny(
       `insufficient_trust_for_${i.effectiveClass}`,
       "deny: trust is far below what the risk requires",
     );
   }
-  if (i.critical && i.effectiveClass !== "read" && i.suspicious.length > 0) {
-    return deny(
-      "suspicious_critical_infrastructure_change",
-      "deny: a suspicious change to critical infrastructure is refused outright",
-    );
-  }
   if (i.unreliable && i.grants) {
     return deny(
       "unreliable_trust_for_privileges",
       "deny: trust inflated within a closed group cannot grant membership or privileges",
+    );
+  }
+  if (i.critical && i.effectiveClass !== "read" && i.suspicious.length > 0) {
+    return deny(
+      "suspicious_critical_infrastructure_change",
+      "deny: a suspicious change to critical infrastructure is refused outright",
     );
   }
   if (!i.permitsEffective) {
@@ -298,6 +417,18 @@ function decide(i: DecideInput): Outcome {
     );
   }
   if (i.escalating.length > 0) return attest(classifyEscalation(i), conclusionFor(i.escalating[0]!.id));
+  if (i.resourceLimit) {
+    return attest(
+      `restricted_resource_${i.resourceLimit.id}`,
+      `require attestation: role ${i.roleName} touches ${i.resourceLimit.id.replace(/_/g, " ")} only with a human's attestation`,
+    );
+  }
+  if (i.uncertain) {
+    return attest(
+      "uncertain_request",
+      `require attestation: allow needs positive evidence, and the rules cannot account for ${i.uncertain.join("; ")}`,
+    );
+  }
   if (i.mitigated)
     return {
       decision: "allow",
@@ -316,9 +447,16 @@ function decide(i: DecideInput): Outcome {
 function classifyEscalation(i: DecideInput): string {
   const ids = new Set(i.escalating.map((f) => f.id));
   if (ids.has("embedded_instruction")) return "instruction_in_request_text";
+  if (ids.has("obfuscated_name")) return "obfuscated_name";
+  if (ids.has("self_approval")) return "self_approval";
+  if (ids.has("self_benefit")) return "self_benefit";
+  if (ids.has("data_exfiltration")) return "possible_data_exfiltration";
+  if (ids.has("monitoring_suppression")) return "monitoring_suppression";
+  if (ids.has("pipeline_tampering")) return "pipeline_tampering";
+  if (ids.has("new_or_linked_account")) return "new_or_linked_account";
   if (ids.has("emergency_without_oversight"))
     return i.band === "narrow" ? "emergency_action_borderline_trust" : "emergency_action_without_oversight";
-  if (ids.has("identity_decline") || ids.has("recent_failures"))
+  if (ids.has("identity_decline") || ids.has("recent_failures") || ids.has("failure_history"))
     return i.trust >= 0.85 ? "high_trust_declining_performance" : "declining_performance";
   if (ids.has("off_hours_deviation")) return `unusual_timing_${i.action}`;
   if (ids.has("unreliable_trust")) return "unreliable_trust";

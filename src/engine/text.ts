@@ -1,4 +1,6 @@
+import type { PolicyDocument } from "../policy/schema.js";
 import type { Situation } from "../schemas/situation.js";
+import { readableText } from "../util/unicode.js";
 
 /** A piece of free text from the request, with where it came from. Free text is data, never authority. */
 export interface TextField {
@@ -43,7 +45,7 @@ function collect(value: unknown, path: string, narrative: boolean, out: TextFiel
   if (depth > 6 || value === null || value === undefined) return;
   if (typeof value === "string") {
     if (value.trim()) {
-      const lower = fold(value);
+      const lower = fold(readableText(value));
       out.push({ path, text: value, lower, narrative, sentences: sentences(lower) });
     }
   } else if (typeof value === "number" || typeof value === "boolean") {
@@ -55,14 +57,38 @@ function collect(value: unknown, path: string, narrative: boolean, out: TextFiel
   }
 }
 
-/** Every textual value of the situation except the structured fields, including unknown extra fields. */
-export function gatherTexts(s: Situation): TextField[] {
+/**
+ * Every textual value of the situation except the structured fields, including unknown extra fields. The
+ * policy's declared incident field counts as structured when it is a plain value, and its approval field
+ * when it is an object; in any other form they are text like any other.
+ */
+export function gatherTexts(s: Situation, doc?: PolicyDocument): TextField[] {
   const out: TextField[] = [];
   for (const [key, value] of Object.entries(s)) {
     if (STRUCTURED.has(key)) continue;
+    if (doc && key === doc.emergency.incidentField && typeof value === "string" && value.length <= 40)
+      continue;
+    if (
+      doc &&
+      key === doc.approvals.field &&
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value)
+    )
+      continue;
     collect(value, key, NARRATIVE.has(key) || key === "r6_extra", out, 0);
   }
   return out;
+}
+
+/** Whether a top-level field is one the contracts or the policy define (its name carries no meaning otherwise). */
+export function isKnownField(key: string, doc: PolicyDocument): boolean {
+  return (
+    STRUCTURED.has(key) ||
+    NARRATIVE.has(key) ||
+    key === doc.emergency.incidentField ||
+    key === doc.approvals.field
+  );
 }
 
 /** Splits text into sentences/clauses so that a phrase and its qualifier are read together. */

@@ -38,6 +38,15 @@ export interface EngineFacts {
   needsNuance: boolean;
   /** Every input the verdict depends on was clear: safe to cache. */
   confident: boolean;
+  /** The rules could not account for part of the request (see `unexplained`); hybrid asks the interpreter. */
+  uncertain: boolean;
+  /** What the rules could not account for: field names, unplaced risk words, an unknown or compound action. */
+  unexplained: string[];
+  /**
+   * The rules' attestation rests only on uncertainty (or borderline trust at low or medium risk): the
+   * interpreter may judge it routine. Never true over an escalating or suspicious signal.
+   */
+  relaxable: boolean;
 }
 
 export interface PolicyEngine {

@@ -3,7 +3,29 @@ import type { Advisor } from "../advisor/types.js";
 import type { Decision } from "../schemas/decision.js";
 import { lexicalCoverage } from "./lexical.js";
 import { type CoverageMatcher, type ScenarioResult, scoreScenario } from "./score.js";
-import type { LoadedSuite } from "./suite.js";
+import { isRefused, type LoadedSuite, type RefusedRequest } from "./suite.js";
+
+/** How a refused request (400) is scored: as a deny, since the caller is allowed nothing. */
+function refusalDecision(r: RefusedRequest, advisor: Advisor): Decision {
+  const why = r.refused.map((i) => `${i.path}: ${i.message}`).join("; ");
+  return {
+    decisionId: "refused",
+    decision: "deny",
+    classification: "invalid_request",
+    riskLevel: "high",
+    reasoning: {
+      roleCheck: `The request was refused before any check (400): ${why}.`,
+      trustCheck: "Not evaluated: the request names no actor or action.",
+      environment: "Not evaluated: the request was refused.",
+      context: "An id that is blank after normalising names nobody; deny: the request is refused.",
+    },
+    policyReferences: [],
+    signals: [],
+    source: "engine",
+    versions: advisor.versions(),
+    latencyMs: 0,
+  };
+}
 
 export const lexicalMatcher: CoverageMatcher = {
   name: "lexical",
@@ -72,7 +94,8 @@ export async function runSuite(
       const sc = scenarios[i]!;
       const decisions: Decision[] = [];
       for (let r = 0; r < runs; r++) {
-        decisions.push(await advisor.adviseParsed(loaded.requests[i]!));
+        const req = loaded.requests[i]!;
+        decisions.push(isRefused(req) ? refusalDecision(req, advisor) : await advisor.adviseParsed(req));
         bar?.increment(1, { scenario: sc.id });
       }
       results.push(await scoreScenario(sc, decisions, matcher));

@@ -29,11 +29,21 @@ export type Suite = z.infer<typeof SuiteSchema>;
 
 export interface LoadedSuite {
   suite: Suite;
-  /** Each scenario's request, validated and in both shapes. */
-  requests: ParsedRequest[];
+  /**
+   * Each scenario's request, validated and in both shapes; or, for a request the service itself would
+   * refuse (a blank actor id, say), the 400 it would answer. A refusal is scored as the caller sees it:
+   * nothing is allowed.
+   */
+  requests: Array<ParsedRequest | RefusedRequest>;
   revision: string;
   source: string;
 }
+
+export interface RefusedRequest {
+  refused: InvalidRequestError["issues"];
+}
+
+export const isRefused = (r: ParsedRequest | RefusedRequest): r is RefusedRequest => "refused" in r;
 
 /** Loads and validates a suite; every bad field is named by its path in the file (scenarios[2].situation.t3_tensor...). */
 export function loadSuite(path: string): LoadedSuite {
@@ -54,13 +64,19 @@ export function loadSuite(path: string): LoadedSuite {
   }
   const r = SuiteSchema.safeParse(raw);
   if (!r.success) throw new InvalidRequestError(issuesFromZod(r.error), `invalid scenario suite ${path}`);
-  const requests: ParsedRequest[] = [];
+  const requests: LoadedSuite["requests"] = [];
   const issues: InvalidRequestError["issues"] = [];
   r.data.scenarios.forEach((sc, i) => {
     try {
       requests.push(parseRequest(sc.situation));
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
+      // A request that is well-formed JSON but names nobody (blank ids) is a case the suite tests:
+      // the service refuses it. Any other invalid request is a mistake in the suite.
+      if (err.issues.every((is) => /only whitespace or invisible characters/.test(is.message))) {
+        requests.push({ refused: err.issues });
+        return;
+      }
       for (const is of err.issues)
         issues.push({
           path: `scenarios[${i}].situation${is.path ? `.${is.path}` : ""}`,

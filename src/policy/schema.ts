@@ -29,12 +29,21 @@ export const RoleSchema = z.strictObject({
   denyActions: z.array(z.string()).default([]),
   /** Automation (bots): eligible for the established-automation mitigation. */
   automation: z.boolean().default(false),
+  /**
+   * Least privilege by resource: resource ids (see `resources`) this role may not touch ("deny") or only
+   * with a human's attestation ("attest"), whatever its classes permit. The strictest limit of every
+   * matching resource applies.
+   */
+  resourceLimits: z.record(z.string(), z.enum(["deny", "attest"])).default({}),
 });
 
 export const ActionClassDefSchema = z.strictObject({
   description: z.string().optional(),
   baseRisk: RiskLevelSchema,
-  /** Patterns matched against the action type (case-insensitive). First class in order admin, deploy, write, read wins. */
+  /**
+   * Patterns matched against the normalised action type and each of its word tokens (case-insensitive).
+   * Every class that matches counts and the riskiest wins: `read_then_drop_database` is admin.
+   */
   patterns: z.array(pattern).min(1),
   /** Minimum trust (lowest T3 dimension) for this class. */
   threshold: score,
@@ -57,7 +66,16 @@ export const ResourceRiskSchema = z.strictObject({
   production: z.boolean().default(false),
   /** Critical infrastructure (audit, authentication, access control, secrets). */
   critical: z.boolean().default(false),
+  /**
+   * A change to this resource has the effect of this class whatever the action is called: a write to a
+   * file that grants roles or permissions (CODEOWNERS, RBAC bindings, IAM policy) is an admin action.
+   */
+  changesAs: ActionClassSchema.optional(),
 });
+
+/** What the engine does with a request it cannot fully account for, per assessed risk level. */
+export const UncertainHandlingSchema = z.enum(["attest", "interpreter", "allow"]);
+export type UncertainHandling = z.infer<typeof UncertainHandlingSchema>;
 
 export const PolicyDocumentSchema = z.strictObject({
   id: z.string().min(1),
@@ -70,6 +88,11 @@ export const PolicyDocumentSchema = z.strictObject({
     deploy: ActionClassDefSchema,
     admin: ActionClassDefSchema,
   }),
+  /**
+   * Tokens naming roles, permissions, ownership or credentials: a change to them (write, or no known verb)
+   * is an admin action; a read of them is a read whose target is matched like a resource.
+   */
+  privilegedNouns: z.array(pattern).default([]),
   /** Class of an action type no pattern matches: fail closed to a high class. */
   unknownActionClass: ActionClassSchema.default("admin"),
   resources: z.array(ResourceRiskSchema),
@@ -107,9 +130,59 @@ export const PolicyDocumentSchema = z.strictObject({
   emergency: z.strictObject({
     /** During an active incident, an actor whose role lacks one of these classes gets attestation, not deny. */
     breakGlassClasses: z.array(ActionClassSchema).default(["write", "deploy"]),
+    /**
+     * The one structured field that declares an active incident. Break-glass comes from this field alone,
+     * never from free text or from other fields whose names merely look similar.
+     */
+    incidentField: z.string().min(1).default("incident_status"),
+    /** Values of that field (case-insensitive) that mean an incident is active. */
+    activeValues: z
+      .array(z.string().min(1))
+      .default(["sev0", "sev1", "sev2", "p0", "p1", "critical", "major", "active", "ongoing", "declared"]),
+    /** Break-glass is never offered below this trust (lowest T3 dimension). */
+    minTrust: score.default(0.5),
   }),
+  /**
+   * The one structured approval field: `{ approver, approved_at }`. It counts only when the approver is in
+   * the actor directory with a role that may perform the action's class, is not the actor, and approved no
+   * later than the request and no earlier than `maxAgeHours` before it.
+   */
+  approvals: z
+    .strictObject({
+      field: z.string().min(1).default("approval"),
+      maxAgeHours: z.number().positive().default(24),
+    })
+    .default({ field: "approval", maxAgeHours: 24 }),
+  /**
+   * Requests the engine cannot fully account for (free text it did not understand, unknown fields, risk
+   * words it could not place), by assessed risk: `attest` (require attestation), `interpreter` (ask the
+   * interpreter in hybrid; attest with the rules alone), `allow` (ignore). At low and medium risk only
+   * unplaced risk words make a request uncertain; at high and critical risk any unexplained text does.
+   */
+  uncertain: z
+    .strictObject({
+      low: UncertainHandlingSchema,
+      medium: UncertainHandlingSchema,
+      high: UncertainHandlingSchema,
+      critical: UncertainHandlingSchema,
+    })
+    .default({ low: "allow", medium: "interpreter", high: "interpreter", critical: "interpreter" }),
   /** Actor directory for R6Requests that carry no role. */
   actors: z.record(z.string(), z.string()).default({}),
+  /**
+   * Working hours of individual actors (night shifts, other zones), declared by the policy's owners: the
+   * only way an off-hours request stops being a deviation. Text in a request can never do this.
+   */
+  actorHours: z
+    .record(
+      z.string(),
+      z.strictObject({
+        start: z.number().min(0).max(24),
+        end: z.number().min(0).max(24),
+        timeZone: z.string(),
+      }),
+    )
+    .default({}),
 });
 export type PolicyDocument = z.infer<typeof PolicyDocumentSchema>;
 export type RoleDef = z.infer<typeof RoleSchema>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isBlankName } from "../util/unicode.js";
 
 /** A trust or coherence score: every score in the contracts lives in 0..1. */
 export const unitScore = z
@@ -20,10 +21,14 @@ export const isoTimestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)
   error: "expected an ISO 8601 date-time",
 });
 
+/** A name that must name something: empty, blank or invisible-only strings name nobody (400). */
 export const nonEmpty = (what: string) =>
-  z.string({ error: `expected ${what} (a string)` }).min(1, {
-    error: `expected ${what}, got an empty string`,
-  });
+  z
+    .string({ error: `expected ${what} (a string)` })
+    .min(1, { error: `expected ${what}, got an empty string` })
+    .refine((s) => s === "" || !isBlankName(s), {
+      error: `expected ${what}, got only whitespace or invisible characters`,
+    });
 
 export const RiskLevelSchema = z.enum(["low", "medium", "high", "critical"]);
 export type RiskLevel = z.infer<typeof RiskLevelSchema>;

@@ -33,7 +33,8 @@ describe("off-hours activity is judged against stated history", () => {
     const v = verdict(situation({ timestamp: night }));
     expect(signalIds(v)).toContain("off_hours_activity");
     expect(v.decision).toBe("allow");
-    expect(v.facts.needsNuance).toBe(true);
+    // A routine allow with nothing unexplained never waits for the interpreter.
+    expect(v.facts.needsNuance).toBe(false);
   });
 
   it("raises nothing inside working hours", () => {
@@ -69,8 +70,9 @@ describe("off-hours activity is judged against stated history", () => {
     expect(signalIds(outside)).toContain("off_hours_deviation");
   });
 
-  it("reads the team's time zone from the context (CET)", () => {
-    // 07:30 UTC is 08:30 in Berlin: inside 8-17 CET, outside 9-5 New York.
+  it("lets hours stated in the request narrow the policy's, never widen them (CET)", () => {
+    // 07:30 UTC is 08:30 in Berlin: inside 8-17 CET, but 03:30 in New York, outside the policy's hours.
+    // Text cannot move the working day; a team in another zone declares it in the policy.
     const v = verdict(
       situation({
         timestamp: "2026-03-11T07:30:00Z",
@@ -78,7 +80,16 @@ describe("off-hours activity is judged against stated history", () => {
         recent_history: "never commits outside working hours",
       }),
     );
-    expect(signalIds(v)).not.toContain("off_hours_deviation");
+    expect(signalIds(v)).toContain("off_hours_deviation");
+    // 17:30 Berlin is 12:30 New York: inside the policy's hours, outside the stated ones.
+    const late = verdict(
+      situation({
+        timestamp: "2026-03-11T16:30:00Z",
+        team_context: "Berlin team, works 8-17 CET",
+        recent_history: "never commits outside working hours",
+      }),
+    );
+    expect(signalIds(late)).toContain("off_hours_deviation");
   });
 });
 
@@ -142,10 +153,14 @@ describe("changes rolled out to production automatically count as deploys", () =
     expect(v.riskLevel).toBe("high");
     expect(v.tier).toBe("deploy_prod");
   });
-  it("lets a deployer with sufficient trust proceed as a production deploy", () => {
+  it("counts it as a production deploy for a deployer, which the rules alone do not allow with free text", () => {
     const v = verdict(situation({ ...ctx, actor_role: "deployer" }));
     expect(v.facts.effectiveClass).toBe("deploy");
-    expect(v.decision).toBe("allow");
+    expect(v.tier).toBe("deploy_prod");
+    // High risk with free text: uncertain, attested by the rules alone; the interpreter may judge it.
+    expect(v.decision).toBe("require_attestation");
+    expect(v.classification).toBe("uncertain_request");
+    expect(v.facts.relaxable).toBe(true);
   });
   it("ignores auto-deploys to staging and explicit manual gates", () => {
     expect(
@@ -170,16 +185,39 @@ describe("incidents: oversight pending versus granted", () => {
     actor_role: "deployer",
     resource: "svc:checkout-prod",
     incident_status: "SEV2 ongoing",
+    timestamp: "2026-03-11T15:00:00Z",
   };
+  const noText = { team_context: undefined };
   it("requires attestation when no approver is available", () => {
     const v = verdict(situation({ ...incident, approval_status: "pending (approver offline)" }));
     expect(signalIds(v)).toContain("emergency_without_oversight");
     expect(v.decision).toBe("require_attestation");
   });
-  it("proceeds on its merits when approval is granted", () => {
-    const v = verdict(situation({ ...incident, approval_status: "granted" }));
+  it("proceeds on its merits when the policy's approval field holds a valid approval", () => {
+    const v = verdict(
+      situation({
+        ...incident,
+        ...noText,
+        approval: { approver: "user:frank", approved_at: "2026-03-11T14:30:00Z" },
+      }),
+    );
     expect(signalIds(v)).toContain("active_incident");
     expect(v.decision).toBe("allow");
+  });
+  it("counts no approval that is self-made, stale, by an unknown approver, or only a word", () => {
+    for (const approval of [
+      { approver: "user:test", approved_at: "2026-03-11T14:30:00Z" },
+      { approver: "user:frank", approved_at: "2026-03-01T14:30:00Z" },
+      { approver: "user:nobody", approved_at: "2026-03-11T14:30:00Z" },
+      { approver: "user:alice", approved_at: "2026-03-11T14:30:00Z" },
+      "granted",
+    ]) {
+      const v = verdict(situation({ ...incident, ...noText, approval }));
+      expect(v.decision, JSON.stringify(approval)).toBe("require_attestation");
+    }
+    // A field that merely looks like an approval grants nothing either.
+    const v = verdict(situation({ ...incident, ...noText, my_approver_status: "yes" }));
+    expect(v.decision).toBe("require_attestation");
   });
   it("offers break-glass attestation, not deny, to a role outside its class during an incident", () => {
     const v = verdict(situation({ ...incident, actor_role: "developer" }));
@@ -191,14 +229,22 @@ describe("incidents: oversight pending versus granted", () => {
     expect(v.decision).toBe("deny");
   });
   it("does not treat a resolved incident as active", () => {
-    const v = verdict(
-      situation({
-        ...incident,
-        team_context: "The incident was resolved yesterday",
-        incident_status: "resolved",
-      }),
-    );
+    const v = verdict(situation({ ...incident, ...noText, incident_status: "resolved" }));
     expect(signalIds(v)).not.toContain("emergency_without_oversight");
+    expect(signalIds(v)).not.toContain("active_incident");
+  });
+  it("opens break-glass only from the policy's incident field, never from text or look-alike fields", () => {
+    const dev = { ...incident, actor_role: "developer", incident_status: undefined };
+    for (const extra of [
+      { team_context: "EMERGENCY: production is down, not a drill" },
+      { severity: "sev1" },
+      { incident_severity: "sev0" },
+      { emergency_override: true },
+      { team_context: "This is not an emergency" },
+    ]) {
+      const v = verdict(situation({ ...dev, ...extra }));
+      expect(v.decision, JSON.stringify(extra)).toBe("deny");
+    }
   });
 });
 
@@ -303,11 +349,12 @@ describe("unreliable trust used for membership or privileges", () => {
     expect(v.decision).toBe("deny");
     expect(v.classification).toBe("unreliable_trust_for_privileges");
   });
-  it("allows the same grant with independent trust", () => {
+  it("keeps a human on the same grant with independent trust (administration with free text)", () => {
     const v = verdict(
       situation({ ...grant, recent_history: "Vouched by members of four independent teams over two years" }),
     );
-    expect(v.decision).toBe("allow");
+    expect(v.decision).toBe("require_attestation");
+    expect(v.facts.hardDeny).toBe(false);
   });
   it("asks for attestation, not deny, when unreliable trust backs an ordinary change", () => {
     const v = verdict(
@@ -418,18 +465,22 @@ describe("roles, trust and critical infrastructure", () => {
     expect(v.decision).toBe("deny");
     expect(v.riskLevel).toBe("critical");
   });
-  it("allows an unsuspicious, high-trust change to critical infrastructure by an admin", () => {
-    const v = verdict(
-      situation({
-        action_type: "update_config",
-        actor_role: "admin",
-        resource: "services/auth/config.yaml",
-        t3_tensor: { competence: 0.95, reliability: 0.95, integrity: 0.95 },
-        details: "Add a new OAuth redirect URI for the mobile app",
-      }),
-    );
-    expect(v.decision).toBe("allow");
-    expect(v.riskLevel).toBe("critical");
+  it("allows a high-trust change to critical infrastructure by an admin only without unexplained text", () => {
+    const base = {
+      action_type: "update_config",
+      actor_role: "admin",
+      resource: "services/auth/config.yaml",
+      t3_tensor: { competence: 0.95, reliability: 0.95, integrity: 0.95 },
+      team_context: undefined,
+    };
+    const plain = verdict(situation(base));
+    expect(plain.decision).toBe("allow");
+    expect(plain.riskLevel).toBe("critical");
+    const v = verdict(situation({ ...base, details: "Add a new OAuth redirect URI for the mobile app" }));
+    expect(v.decision).toBe("require_attestation");
+    expect(v.classification).toBe("uncertain_request");
+    // Critical risk: the interpreter may not relax it either.
+    expect(v.facts.relaxable).toBe(false);
   });
   it("raises the threshold when the team states a stricter one, never lowers it", () => {
     const stricter = verdict(situation({ team_context: "Our policy requires 0.9 trust for commits" }));

@@ -40,6 +40,9 @@ export function sampleRequest(n = 0): { situation: Situation; verdict: EngineVer
       hardDeny: false,
       needsNuance: true,
       confident: false,
+      uncertain: false,
+      unexplained: [],
+      relaxable: false,
     },
   };
   return { situation, verdict };

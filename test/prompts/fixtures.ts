@@ -26,6 +26,9 @@ export function verdictFor(overrides: Partial<EngineVerdict> = {}): EngineVerdic
       hardDeny: false,
       needsNuance: true,
       confident: true,
+      uncertain: false,
+      unexplained: [],
+      relaxable: false,
     },
     ...overrides,
   };

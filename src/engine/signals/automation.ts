@@ -2,7 +2,7 @@ import { parseCount } from "../text.js";
 import type { Detector } from "./types.js";
 
 const RECORD =
-  /\b(\d[\d,]*(?:\.\d+)?k?)\+?\s+(?:successful|clean|green|error[- ]free|flawless)?\s*(?:automated\s+|unattended\s+)?(deploys?|deployments?|runs?|builds?|releases?|pipelines?|jobs?)\b|\b(established|long|proven|spotless|clean) (track )?record\b/;
+  /(?<![\d,.])\b((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?k?)\+?\s+(?:successful|clean|green|error[- ]free|flawless)?\s*(?:automated\s+|unattended\s+)?(deploys?|deployments?|runs?|builds?|releases?|pipelines?|jobs?)\b|\b(established|long|proven|spotless|clean) (track )?record\b/;
 
 /**
  * Automation with an established record and exemplary identity. The mitigation rests on structured

@@ -5,7 +5,7 @@ const DECLINING =
   /\b(declin\w*|decreas\w*|dropp?\w*|falling|fell|degrad\w*|worsen\w*|deteriorat\w*|downward|eroding|slipping)\b/;
 
 const FAILURE =
-  /\b(\d[\d,]*|no|zero|one|a|an|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|numerous)\s+(?:recent\s+|consecutive\s+|straight\s+)?(?:failed|failing|unsuccessful|broken|botched|rolled[- ]back|reverted|aborted)\s+(?:\w+\s+)?(deploy\w*|build\w*|commit\w*|release\w*|attempt\w*|run\w*|migration\w*|job\w*|change\w*|login\w*|rollout\w*|push\w*|merge\w*)|\b(\d[\d,]*|no|zero|one|a|an|two|three|four|five|several|multiple|many)\s+(?:\w+\s+)?(failures|errors|incidents caused|outages caused|rollbacks)\b/g;
+  /(?<![\d,.])\b(\d{1,3}(?:,\d{3})*|\d+|no|zero|one|a|an|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|numerous)\s+(?:recent\s+|consecutive\s+|straight\s+)?(?:failed|failing|unsuccessful|broken|botched|rolled[- ]back|reverted|aborted)\s+(?:\w+\s+)?(deploy\w*|build\w*|commit\w*|release\w*|attempt\w*|run\w*|migration\w*|job\w*|change\w*|login\w*|rollout\w*|push\w*|merge\w*)|(?<![\d,.])\b(\d{1,3}(?:,\d{3})*|\d+|no|zero|one|a|an|two|three|four|five|several|multiple|many)\s+(?:\w+\s+)?(failures|errors|incidents caused|outages caused|rollbacks)\b/g;
 
 const UNUSUAL =
   /\b(unusual|uncharacteristic|out of character|not like|first time|atypical|abnormal|spike|never (before|had)|unlike)\b/;

@@ -4,6 +4,17 @@ import { detectIdentity } from "./identity.js";
 import { detectIncident } from "./incident.js";
 import { detectInjection } from "./injection.js";
 import { detectMeasurements } from "./measurements.js";
+import {
+  detectDataExfiltration,
+  detectEmergencyClaim,
+  detectFailureHistory,
+  detectNewAccount,
+  detectPipelineTampering,
+  detectPropagation,
+  detectRapidTrustRise,
+  detectSelfBenefit,
+  detectSuppression,
+} from "./risk-kinds.js";
 import { detectCallerRisk, detectDestructive, detectStatedThreshold } from "./scope.js";
 import { detectTiming } from "./timing.js";
 import { detectTrustInflation } from "./trust-inflation.js";
@@ -22,15 +33,25 @@ export const DETECTORS: readonly Detector[] = [
   detectDestructive,
   detectCallerRisk,
   detectInjection,
+  detectSuppression,
+  detectDataExfiltration,
+  detectPipelineTampering,
+  detectNewAccount,
+  detectSelfBenefit,
+  detectPropagation,
+  detectEmergencyClaim,
+  detectFailureHistory,
+  detectRapidTrustRise,
 ];
 
 export function runDetectors(ctx: SignalContext): Finding[] {
   const out: Finding[] = [];
   for (const d of DETECTORS) out.push(...d(ctx));
   // One finding per id and severity: several detectors may see the same unreliable trust.
+  // One finding per id: several detectors may see the same kind (a hidden deploy, an emergency).
   const seen = new Set<string>();
   return out.filter((f) => {
-    const k = `${f.id}|${f.detail}`;
+    const k = f.id;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

@@ -1,3 +1,4 @@
+import { wordsToNumbers } from "words-to-numbers";
 import type { Detector, Finding } from "./types.js";
 
 const DESTRUCTIVE =
@@ -27,46 +28,63 @@ export const detectDestructive: Detector = (ctx) => {
   return [f];
 };
 
-const STATED_THRESHOLD =
-  /\b(?:requires?|needs?|mandates?|minimum(?: of)?|at least|threshold(?: of)?)\s*(?:a\s+)?(?:minimum\s+)?(?:trust\s+(?:score\s+)?(?:of\s+)?)?(0?\.\d+|1\.0+|\d{1,3}\s*%)\s*(?:\w+\s+){0,2}?(?:trust|t3)?\b([^.;]*)/;
-const CLASS_WORDS: Record<string, RegExp> = {
-  read: /\b(reads?|reading|view\w*)\b/,
-  write: /\b(writes?|commits?|changes?|merges?|edits?)\b/,
-  deploy: /\b(deploy\w*|releases?|rollbacks?|production changes?)\b/,
-  admin: /\b(admin\w*|membership|permissions?|privileges?)\b/,
-};
+/** Words that make a number in a trust sentence a requirement: "requires", "at least", "min", "mindestens". */
+const REQUIREMENT =
+  /\b(requir\w*|needs?|needed|must|mandat\w*|min|minimum|at least|threshold|floor|no less than|not below|bar|cutoff|cut-off|mindestens|al menos|como minimo|au moins|minimo|almeno|exig\w*)\b|>=|≥/;
+const TRUST_WORD = /\b(trust|t3|score|confianza|vertrauen|confiance|fiducia)\b/;
+/** A number in a sentence after number words became digits: 0.8, .75, 75%, 75 percent. */
+const NUMBER =
+  /(?<![\d.])(\d{1,3}(?:\.\d{1,4})?|\.\d{1,4})\s*(%|percent|per cent|prozent|por ciento|pour cent|pourcent)?/g;
 
-/** A trust threshold stated in the team context ("requires 0.8 trust for deploys"): it can only raise the policy's. */
+/** "seventy-five percent" -> "75 percent", "zero point eight" -> "0.8": numbers in words read as numbers. */
+function numbersAsDigits(sentence: string): string {
+  if (!/[a-z]/.test(sentence)) return sentence;
+  const converted = wordsToNumbers(sentence);
+  return typeof converted === "string" ? converted : String(converted ?? sentence);
+}
+
+/** A trust threshold stated in the text ("requires 0.8 trust for deploys"): it can only raise the policy's. */
 export const detectStatedThreshold: Detector = (ctx) => {
+  let best: { v: number; path: string } | undefined;
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
-    for (const s of t.sentences) {
-      if (!/\btrust\b|\bt3\b/.test(s)) continue;
-      const m = STATED_THRESHOLD.exec(s);
-      if (!m?.[1]) continue;
-      const raw = m[1].trim();
-      const v = raw.endsWith("%") ? Number(raw.replace("%", "")) / 100 : Number(raw);
-      if (!(v > 0 && v <= 1)) continue;
+    for (const raw of t.sentences) {
+      if (!TRUST_WORD.test(raw) || !REQUIREMENT.test(raw)) continue;
+      const s = numbersAsDigits(raw.replace(/-/g, " "));
       // Scoped to another class ("for reads") when this is not one: not ours.
       const scope = Object.entries(CLASS_WORDS)
         .filter(([, re]) => re.test(s))
         .map(([c]) => c);
       if (scope.length && !scope.includes(ctx.actionClass)) continue;
-      return [
-        {
-          id: "stated_trust_threshold",
-          severity: "info",
-          detail: `${t.path} states a trust threshold of ${v}`,
-          effect: "note",
-          rule: "trust.stated: a threshold stated by the team applies when it is stricter than the policy's",
-          step: "trust",
-          phrase: `the team requires trust of ${v}`,
-          statedThreshold: v,
-        },
-      ];
+      for (const m of s.matchAll(NUMBER)) {
+        const n = Number(m[1]);
+        // A whole number without a percent sign ("3 deploys", "90 days") is a count, not a score.
+        if (!m[2] && !m[1]!.includes(".")) continue;
+        const v = m[2] ? n / 100 : n;
+        if (v > 0 && v <= 1 && (!best || v > best.v)) best = { v, path: t.path };
+      }
     }
   }
-  return [];
+  if (!best) return [];
+  return [
+    {
+      id: "stated_trust_threshold",
+      severity: "info",
+      detail: `${best.path} states a trust threshold of ${best.v}`,
+      effect: "note",
+      rule: "trust.stated: a threshold stated by the team applies when it is stricter than the policy's",
+      step: "trust",
+      phrase: `the team requires trust of ${best.v}`,
+      statedThreshold: best.v,
+    },
+  ];
+};
+
+const CLASS_WORDS: Record<string, RegExp> = {
+  read: /\b(reads?|reading|view\w*)\b/,
+  write: /\b(writes?|commits?|changes?|merges?|edits?)\b/,
+  deploy: /\b(deploy\w*|releases?|rollbacks?|production changes?)\b/,
+  admin: /\b(admin\w*|membership|permissions?|privileges?)\b/,
 };
 
 const RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;

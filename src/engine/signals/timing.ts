@@ -1,10 +1,6 @@
 import { hoursInText, localTime, withinWindow, zoneInText } from "../time.js";
 import type { Detector, Finding } from "./types.js";
 
-/** The actor normally works off-hours: then night or weekend activity is no deviation. */
-const OFF_HOURS_NORMAL =
-  /\b(night[- ]?shift|nights?\b.{0,20}\b(usual|normal|regular|typical)|works? (at |the )?nights?|overnight (shift|worker|on-?call)|on[- ]?call (rotation|engineer|this week|tonight)|is on[- ]?call|late[- ]night (work|commits|worker)|(usually|often|regularly|typically|always|mostly) (works?|commits?|deploys?|active|online)[^.;]{0,30}\b(night|late|evening|early morning|weekends?|off[- ]hours)|nocturnal|different time ?zone|works? (weekends|off[- ]hours|irregular hours)|follow[- ]the[- ]sun)\b/;
-
 /** The history says the actor keeps to fixed hours: activity outside them is a deviation. */
 const STRICT_PATTERN =
   /\b(never|rarely|seldom|has not ever|hasn't ever|not once)\b[^.;]{0,40}\b(outside|after|before|at night|late|weekends?|off[- ]hours|evenings?|early)\b|\b(only|always|strictly|consistently|exclusively)\b[^.;]{0,30}\b(during|within|in|between)\b[^.;]{0,20}\b(business|office|working|work|normal|regular|day(time)?)\b|\b(only|always|strictly|consistently) (works?|commits?|deploys?|active)\b[^.;]{0,30}\d{1,2}(:\d{2})?\s*(am|pm)?\s*(-|to)\s*\d{1,2}|\b(9|nine)[- ]to[- ](5|five) (worker|schedule)\b/;
@@ -21,6 +17,27 @@ export const detectTiming: Detector = (ctx) => {
     .map((t) => t.lower)
     .join(" ");
   const all = ctx.allLower;
+
+  // Hours the policy declares for this actor (a night shift, another zone): the only way off-hours work
+  // stops being judged against the team's hours. Text in the request can never do that.
+  const declared = ctx.doc.actorHours[ctx.s.actor_id.trim()];
+  if (declared) {
+    const localD = localTime(ctx.instant, declared.timeZone);
+    if (withinWindow(localD.hour, declared.start, declared.end)) return [];
+    const label = `${fmt(declared.start)}-${fmt(declared.end)} ${declared.timeZone}`;
+    return [
+      {
+        id: "off_hours_deviation",
+        severity: "warn",
+        detail: `${localD.label} is outside the actor's declared hours ${label}`,
+        effect: "escalate",
+        rule: "context.working_hours: activity outside the actor's declared hours is a deviation",
+        step: "context",
+        phrase: `unusual timing: ${localD.label} is outside the actor's declared hours ${label}`,
+        suspicious: true,
+      },
+    ];
+  }
 
   // The actor's own stated hours ("usually commits between 20:00 and 02:00") come first: inside them is
   // normal for this actor whatever the team's hours; outside them is a deviation from stated history.
@@ -54,22 +71,19 @@ export const detectTiming: Detector = (ctx) => {
   const window = stated ?? { start: ctx.doc.workingHours.start, end: ctx.doc.workingHours.end };
   const local = localTime(ctx.instant, zone);
   const workday = ctx.doc.workingHours.days.includes(local.weekday);
-  const inHours = withinWindow(local.hour, window.start, window.end);
+  // Hours stated in the request can only narrow the policy's, never widen them: outside either is off-hours.
+  const policyLocal = localTime(ctx.instant, ctx.doc.workingHours.timeZone);
+  const inPolicyHours =
+    withinWindow(policyLocal.hour, ctx.doc.workingHours.start, ctx.doc.workingHours.end) &&
+    ctx.doc.workingHours.days.includes(policyLocal.weekday);
+  const inHours =
+    withinWindow(local.hour, window.start, window.end) && (stated === undefined || inPolicyHours);
   if (inHours && workday) return [];
 
   const when = `${local.label}${workday ? "" : " on a weekend"}`;
   const hoursLabel = `${fmt(window.start)}-${fmt(window.end)} ${zone}`;
   const rule = `context.working_hours: activity outside ${hoursLabel} is judged against the actor's stated history`;
 
-  if (OFF_HOURS_NORMAL.test(all)) {
-    return [
-      note(
-        `${when} is outside ${hoursLabel}, but the history says the actor normally works at such times`,
-        rule,
-        "activity at this hour matches the actor's stated pattern",
-      ),
-    ];
-  }
   const strict = STRICT_PATTERN.test(history || all) || (!workday && WEEKEND_STRICT.test(all));
   if (strict) {
     const f: Finding = {

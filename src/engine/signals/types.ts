@@ -1,6 +1,7 @@
 import type { ActionClass, PolicyDocument, ResourceRisk, RoleDef } from "../../policy/schema.js";
 import type { Signal } from "../../schemas/decision.js";
 import type { Situation } from "../../schemas/situation.js";
+import type { Clause } from "../lexicon.js";
 import type { TextField } from "../text.js";
 
 /** What a detector sees: the request, the policy, and what the engine has established so far. */
@@ -20,6 +21,8 @@ export interface SignalContext {
   texts: TextField[];
   /** Narrative texts joined, lower-cased (team context, history, details, ...). */
   allLower: string;
+  /** Every free-text field (narrative or not) folded and split into clauses of word tokens. */
+  clauses: Clause[];
   instant: Date | undefined;
 }
 
