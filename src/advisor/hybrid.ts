@@ -53,7 +53,11 @@ const STRICTNESS: Record<DecisionValue, number> = { allow: 0, require_attestatio
 export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel =>
   RISK_ORDER.indexOf(a) >= RISK_ORDER.indexOf(b) ? a : b;
 
-/** Whether the request goes to the LLM under this engine. */
+/**
+ * Whether the request goes to the LLM under this engine. Hybrid asks wherever the rules are unsure (an
+ * attestation, or a request they cannot fully account for) and only there: hard denies and clean allows
+ * never wait for a model slot or its deadline.
+ */
 export function routesToLlm(engine: "llm" | "hybrid", verdict: EngineVerdict): boolean {
   if (verdict.facts.hardDeny) return false;
   return engine === "llm" || verdict.facts.needsNuance;
@@ -93,60 +97,91 @@ export function adviceReasoning(verdict: EngineVerdict, advice: ModelAdvice): Re
  * ignored the schema added.
  */
 export function adviceReferences(verdict: EngineVerdict, advice: ModelAdvice): string[] {
-  if (!isCompactAdvice(advice)) {
-    return advice.policyReferences.length > 0 ? advice.policyReferences : verdict.policyReferences;
-  }
-  return [...new Set([...verdict.policyReferences, ...advice.policyReferences])];
+  // The policy's references are the rules'; what the model cites is labelled as the model's, never mixed in.
+  const model = advice.policyReferences.map((r) => `${MODEL_REFERENCE_PREFIX}${r}`);
+  return [...new Set([...verdict.policyReferences, ...model])];
+}
+
+/** Marks a reference the interpreter wrote: it cites the policy in its own words, unchecked. */
+export const MODEL_REFERENCE_PREFIX = "interpreter (unverified): ";
+
+/**
+ * Words that make an allow conditional or contradict it: "approve after review", "allow once signed off",
+ * "insufficient trust". An answer of allow whose own judgement says any of this is an attestation.
+ */
+const QUALIFIED =
+  /\b(pending|after|once|until|unless|provided|subject to|conditional\w*|if\b|only if|review\w*|sign[- ]?off|signed off by|attest\w*|verif\w*|confirm\w*|approval|human|escalat\w*|insufficient|not sufficient|lacks?|below|too low|cannot|can't|should not|shouldn't|must not|not (be )?allowed|deny|denied|refuse\w*|reject\w*|suspicious|risky|unsafe|caution|however|but\b)/i;
+
+/** The model's allow, read against its own words: a qualified or contradicted allow is an attestation. */
+export function qualifiedAllow(advice: ModelAdvice): string | undefined {
+  if (advice.decision !== "allow") return undefined;
+  const text = isCompactAdvice(advice)
+    ? `${advice.classification} ${advice.context}`
+    : `${advice.classification} ${Object.values(advice.reasoning).join(" ")}`;
+  const m = QUALIFIED.exec(text.replace(/_/g, " "));
+  return m ? m[0] : undefined;
 }
 
 /**
  * Applies the guard rails to the LLM's advice (either answer shape). Returns the decision that stands and,
  * when the two answers differ, the disagreement with both of them.
  */
-export function combine(verdict: EngineVerdict, advice: ModelAdvice): DecisionCore {
+export function combine(verdict: EngineVerdict, raw: ModelAdvice): DecisionCore {
+  const qualifier = qualifiedAllow(raw);
+  const advice: ModelAdvice = qualifier ? { ...raw, decision: "require_attestation" } : raw;
   const riskLevel = maxRisk(verdict.riskLevel, advice.riskLevel);
   const rules = verdict.decision;
   const llm = advice.decision;
   let overrideWhy: string | undefined;
   if (rules === "deny" && llm !== "deny") {
     overrideWhy = "the rules deny; advice can never loosen a deny";
-  } else if (
-    rules === "require_attestation" &&
-    llm === "allow" &&
-    (riskLevel === "high" || riskLevel === "critical" || verdict.facts.critical)
-  ) {
+  } else if (rules === "require_attestation" && llm === "allow" && !verdict.facts.relaxable) {
     overrideWhy = verdict.facts.critical
       ? "the target is critical infrastructure; an attestation there is never relaxed to allow"
-      : `the risk is ${riskLevel}; an attestation at high or critical risk is never relaxed to allow`;
+      : verdict.signals.some((s) => s.severity !== "info")
+        ? `the rules' attestation rests on signals (${verdict.signals
+            .filter((s) => s.severity !== "info")
+            .map((s) => s.id)
+            .join(", ")}) that advice can never relax`
+        : `the rules' attestation (${verdict.classification}) at ${riskLevel} risk is never relaxed to allow by advice`;
+  } else if (rules === "require_attestation" && llm === "allow" && riskLevel === "critical") {
+    overrideWhy = "the interpreter rated the risk critical; an attestation there is never relaxed to allow";
   }
 
   if (overrideWhy !== undefined) {
     return {
       ...engineCore(verdict),
       riskLevel,
-      disagreement: { engine: rules, llm, kept: "engine", why: overrideWhy },
+      disagreement: { engine: rules, llm: raw.decision, kept: "engine", why: overrideWhy },
     };
   }
+  const reasoning = adviceReasoning(verdict, advice);
   const core: DecisionCore = {
     decision: llm,
     classification: advice.classification,
     riskLevel,
-    reasoning: adviceReasoning(verdict, advice),
+    reasoning: qualifier
+      ? {
+          ...reasoning,
+          context: `${reasoning.context} The interpreter's allow was qualified ("${qualifier}"), so it stands as require_attestation.`,
+        }
+      : reasoning,
     policyReferences: adviceReferences(verdict, advice),
     // Signals are facts the rules established; the model does not produce them.
     signals: verdict.signals,
     source: "llm",
     tier: verdict.tier,
   };
-  if (llm !== rules) {
+  if (llm !== rules || qualifier) {
     core.disagreement = {
       engine: rules,
-      llm,
+      llm: raw.decision,
       kept: "llm",
-      why:
-        STRICTNESS[llm] > STRICTNESS[rules]
+      why: qualifier
+        ? `the interpreter's allow was qualified ("${qualifier}"); a conditional allow is an attestation`
+        : STRICTNESS[llm] > STRICTNESS[rules]
           ? "the interpreter is stricter than the rules; the stricter answer stands"
-          : "the rules asked for attestation on a case the interpreter judged routine at low or medium risk",
+          : "the rules were unsure of a request the interpreter judged routine",
     };
   }
   return core;

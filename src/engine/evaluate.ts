@@ -265,24 +265,25 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
     );
   const signals = findings.map(({ id, severity, detail }) => ({ id, severity, detail }));
   const attestation = outcome.decision === "require_attestation";
-  // The interpreter may turn the rules' attestation into allow only where the rules were merely unsure (or
-  // trust borderline at low or medium risk): never over an escalating or suspicious signal, a resource
-  // limit, administration, a critical target or critical risk, or risk words at high risk.
+  // The interpreter may turn the rules' attestation into allow only where the rules were merely unsure:
+  // never over an escalating or suspicious signal, a trust shortfall, a resource limit, administration, a
+  // critical target, high or critical risk, or an unknown or compound action.
   const relaxable =
     attestation &&
     !outcome.hardDeny &&
-    (outcome.classification === "uncertain_request" ||
-      (band === "borderline" &&
-        !isHighRisk(inherentRisk) &&
-        outcome.classification.startsWith("borderline_"))) &&
+    // Only what the rules could not read is the interpreter's to judge; a trust shortfall is a rule.
+    outcome.classification === "uncertain_request" &&
     escalating.length === 0 &&
     suspicious.length === 0 &&
     !resourceLimit &&
     effectiveClass !== "admin" &&
     !critical &&
-    inherentRisk !== "critical" &&
+    // The guard rail of old: an attestation at high or critical risk is never relaxed by advice.
+    !isHighRisk(inherentRisk) &&
     handling !== "attest" &&
-    !(isHighRisk(inherentRisk) && unplacedRiskWords(textClauses) !== undefined);
+    // Compound and unknown action names fail closed: no answer of the model's reads them for us.
+    match.matched &&
+    !match.compound;
 
   return {
     decision: outcome.decision,

@@ -69,7 +69,7 @@ function trustCheck(r: ReasoningInput): string {
     case "borderline":
       return `Trust (${scores}; ${lowest}) falls just below ${req}, within the ${f2(r.doc.trust.borderlineBand)} borderline band: borderline trust.${tail}`;
     case "narrow":
-      return `Trust (${scores}; ${lowest}) meets ${req} only narrowly, which is insufficient trust to act solo on a high-risk target.${tail}`;
+      return `Trust (${scores}; ${lowest}) meets ${req}, but only narrowly (within ${f2(r.doc.trust.narrowMargin)}), a thin margin on a high-risk target.${tail}`;
     default: {
       const high = r.trust >= 0.9 ? "high baseline trust" : "sufficient trust";
       return `Trust (${scores}; ${lowest}) meets ${req}: ${high}.${tail}`;

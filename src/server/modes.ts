@@ -25,12 +25,17 @@ export function fixedModes(mode: Mode): ModeResolver {
  * The decision the caller applies. Shadow: its own engine's (the control); without a control there is
  * nothing else to apply, so the advice. Advisory: the control when sent (the advice is shown beside it),
  * else the advice. Enforce: the advice.
+ *
+ * Administration always keeps a human: without a control (the caller's own, human-governed decision) an
+ * admin action's advice of allow is applied as require_attestation, never as a machine allow.
  */
 export function effectiveDecision(
   mode: Mode,
   decision: DecisionValue,
   control?: DecisionValue,
+  tier?: Tier,
 ): DecisionValue {
+  if (tier === "admin" && control === undefined && decision === "allow") return "require_attestation";
   if (mode === "enforce") return decision;
   return control ?? decision;
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { verdictToDecision } from "../advisor/create.js";
+import { routesToLlm } from "../advisor/hybrid.js";
 import { newDecisionId } from "../advisor/decision-id.js";
 import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
 import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
@@ -164,7 +165,7 @@ export class DecisionService {
   ): Promise<AdvisoryAnswer> {
     const decision = await this.advise(input.parsed, verdict, decisionId, startedAt, opts, advisor);
     const tier = decision.tier ?? verdict.tier;
-    const effective = effectiveDecision(mode, decision.decision, input.control);
+    const effective = effectiveDecision(mode, decision.decision, input.control, tier);
     const record: DecisionRecord = {
       decisionId,
       createdAt: new Date().toISOString(),
@@ -227,7 +228,7 @@ export class DecisionService {
         metrics.cacheInvalidations.inc();
         opts.log.info({ versions }, "versions changed: cache emptied");
       }
-      key = cacheKey(parsed.situation, advisor.policy.doc);
+      key = cacheKey(parsed.situation, advisor.policy.doc, verdict);
       const hit = cache.lookup(key, decisionId, startedAt);
       if (hit) {
         metrics.cacheHits.inc();
@@ -235,9 +236,9 @@ export class DecisionService {
       }
       metrics.cacheMisses.inc();
     }
-    if (advisor.engine === "rules") {
-      // The rules engine is synchronous and takes microseconds: no model to wait for, so no queue slot
-      // or deadline; the verdict already computed for the tier is the decision.
+    if (advisor.engine === "rules" || !routesToLlm(advisor.engine, verdict)) {
+      // The rules decide alone (the rules engine, or in hybrid a hard deny or a clean allow): they take
+      // microseconds, so no model queue slot or deadline; the verdict computed for the tier is the decision.
       const decision = verdictToDecision(verdict, versions, startedAt, decisionId);
       if (cache && key !== undefined) cache.store(key, decision, verdict);
       return decision;

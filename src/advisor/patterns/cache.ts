@@ -43,14 +43,34 @@ export function hourBucket(timestamp: string | undefined, timeZone: string, now:
 
 const WEEKDAY_NAMES = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
 
-/** The cache key of a situation: its content without identity-only fields, timestamp as an hour bucket. */
-export function cacheKey(situation: Situation, policy: PolicyDocument, now?: Date): string {
+/**
+ * The cache key of a situation: its content without identity-only fields, the timestamp as an hour bucket
+ * in the policy's zone, and the rules' verdict on it (decision, classification, risk, every signal with
+ * its detail, the facts). An answer is served only to a request the rules judge identically: a request at
+ * 19:02 in a team's stated 10:00-19:00 carries an off-hours signal that one at 18:58 does not, so the two
+ * never share an entry, whatever zone or half-hour offset the hours are stated in.
+ */
+export function cacheKey(
+  situation: Situation,
+  policy: PolicyDocument,
+  verdict?: EngineVerdict,
+  now?: Date,
+): string {
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(situation)) {
     if (IDENTITY_ONLY.has(k) || k === "timestamp") continue;
     rest[k] = v;
   }
   rest.__when = hourBucket(situation.timestamp, policy.workingHours.timeZone, now);
+  if (verdict) {
+    rest.__verdict = {
+      decision: verdict.decision,
+      classification: verdict.classification,
+      risk: verdict.riskLevel,
+      signals: verdict.signals,
+      facts: verdict.facts,
+    };
+  }
   return contentHash(canonicalJson(rest));
 }
 

@@ -9,12 +9,26 @@ import { loadSuite } from "../../eval/suite.js";
 import { formatReport } from "../../eval/table.js";
 import { compareVariants, formatComparison, promptVariantList } from "../../eval/variants.js";
 import { addEngineOptions, advisorFromOptions, type EngineCliOptions } from "../engine-options.js";
+import {
+  INTERPRETER_ANSWERS,
+  type InterpreterAnswer,
+  startInterpreterServer,
+} from "../../testing/interpreter-server.js";
 import { action, UsageError } from "../errors.js";
 
 interface EvalCliOptions extends EngineCliOptions, EmbeddingCliOptions {
   scenarios: string;
   runs: number;
   json?: boolean;
+  interpreter?: InterpreterAnswer[];
+}
+
+function interpreterList(v: string): InterpreterAnswer[] {
+  const list = v.split(",").map((x) => x.trim());
+  for (const x of list)
+    if (!(INTERPRETER_ANSWERS as readonly string[]).includes(x))
+      throw new UsageError(`--interpreter: unknown "${x}"; expected ${INTERPRETER_ANSWERS.join(", ")} (comma-separated)`);
+  return list as InterpreterAnswer[];
 }
 
 export function registerEval(program: Command): void {
@@ -32,10 +46,42 @@ export function registerEval(program: Command): void {
       },
       1,
     )
-    .option("--json", "print one JSON report on stdout instead of the table");
+    .option("--json", "print one JSON report on stdout instead of the table")
+    .option(
+      "--interpreter <answers>",
+      "measure hybrid against interpreter test servers instead of a model: oracle (answers each scenario's expected decision), always-allow; comma-separated",
+      interpreterList,
+    );
   addEmbeddingOptions(addEngineOptions(cmd)).action(
     action(async (o: EvalCliOptions) => {
       const suite = loadSuite(o.scenarios);
+      if (o.interpreter) {
+        if (o.model || o.llmUrl) throw new UsageError("--interpreter replaces --model/--llm-url: give one or the other");
+        const engine = o.engine === "llm" ? "llm" : "hybrid";
+        const out: Array<{ interpreter: InterpreterAnswer; report: unknown; asked: number }> = [];
+        for (const answer of o.interpreter) {
+          const server = await startInterpreterServer({ answer, suite });
+          try {
+            const advisor = await advisorFromOptions({ ...o, engine, llmUrl: server.url });
+            try {
+              const report = await runSuite(advisor, suite, { runs: o.runs, progress: !o.json });
+              // Requests the interpreter was asked, per run: the share of traffic that needs a model slot.
+              const asked = Math.round(server.stats.requests / Math.max(1, o.runs));
+              if (o.json) out.push({ interpreter: answer, report: { ...report }, asked });
+              else
+                process.stdout.write(
+                  `interpreter test server: ${answer} (${server.stats.requests} requests${answer === "oracle" ? `, ${server.stats.unmatched} not recognised` : ""}; ${asked}/${report.total} decisions asked the interpreter)\n${formatReport(report)}\n\n`,
+                );
+            } finally {
+              await advisor.close();
+            }
+          } finally {
+            await server.close();
+          }
+        }
+        if (o.json) process.stdout.write(`${JSON.stringify({ interpreters: out })}\n`);
+        return;
+      }
       const variants = promptVariantList(o.prompt);
       if (variants.length > 1 && o.engine === "rules") {
         throw new UsageError("--prompt a,b compares prompt variants: it needs --engine llm or hybrid");

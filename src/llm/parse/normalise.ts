@@ -20,6 +20,10 @@ function decisionOf(word: string): DecisionValue {
   return "require_attestation";
 }
 
+/** What makes an allow conditional: it then needs a human first, which is what an attestation is. */
+const QUALIFIER =
+  /\b(attest\w*|verif\w*|condition\w*|approval|pending|after|once|until|unless|provided|subject to|if|review\w*|sign[- ]?off|signed[- ]off|confirm\w*|human|manual\w*|escalat\w*|but|however|except)\b/i;
+
 export type DecisionParse = { ok: true; value: DecisionValue } | { ok: false; reason: "none" | "ambiguous" };
 
 /**
@@ -31,19 +35,16 @@ export function parseDecisionValue(raw: string): DecisionParse {
   const v = stripEmphasis(raw)
     .trim()
     .replace(/^["'([{\s]+/, "");
-  const lead = /^(allow(?:ed)?|den(?:y|ied)|requires?[\s_-]*(?:an?\s+)?attestation)\b/i.exec(v);
+  const lead = /^(allow(?:ed)?|approved?|den(?:y|ied)|requires?[\s_-]*(?:an?\s+)?attestation)\b/i.exec(v);
   if (lead?.[1]) {
     // "allow | deny | require_attestation" (an echoed template) starts with a word yet names all three.
     const rest = v.slice(lead[0].length);
     if (/^\s*(\||\/|\bor\b)/i.test(rest)) return { ok: false, reason: "ambiguous" };
     const value = decisionOf(lead[1]);
-    // "allow with attestation", "allow only if verified": an allow with a condition is not an allow.
-    if (
-      value === "allow" &&
-      /attest|verif|condition|approv|\bif\b|\bunless\b|\bdeny\b|\bdenied\b/i.test(rest)
-    ) {
-      return { ok: false, reason: "ambiguous" };
-    }
+    // "allow with attestation", "approve after review", "approved (subject to sign-off)": an allow with a
+    // condition is an attestation; an allow that also names deny is ambiguous.
+    if (value === "allow" && /\bdeny\b|\bdenied\b|\breject/i.test(rest)) return { ok: false, reason: "ambiguous" };
+    if (value === "allow" && QUALIFIER.test(rest)) return { ok: true, value: "require_attestation" };
     return { ok: true, value };
   }
   const found = new Set<DecisionValue>();
@@ -53,8 +54,12 @@ export function parseDecisionValue(raw: string): DecisionParse {
     found.add(decisionOf(m[1] ?? ""));
   }
   if (found.size === 0) return { ok: false, reason: "none" };
+  // "approved pending attestation": an allow qualified by attestation is an attestation.
+  if (found.size === 2 && found.has("allow") && found.has("require_attestation"))
+    return { ok: true, value: "require_attestation" };
   if (found.size > 1) return { ok: false, reason: "ambiguous" };
   const [only] = found;
+  if (only === "allow" && QUALIFIER.test(v)) return { ok: true, value: "require_attestation" };
   return { ok: true, value: only as DecisionValue };
 }
 
