@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { verdictToDecision } from "../advisor/create.js";
-import { routesToLlm } from "../advisor/hybrid.js";
 import { newDecisionId } from "../advisor/decision-id.js";
+import { routesToLlm } from "../advisor/hybrid.js";
 import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
 import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
 import { type FallbackCause, fallbackDecision } from "../advisor/patterns/fallback.js";

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { DecisionValue } from "../schemas/common.js";
 import { isRefused, type LoadedSuite } from "../eval/suite.js";
 import { safeJson, situationForPrompt } from "../prompts/render.js";
+import type { DecisionValue } from "../schemas/common.js";
 
 /**
  * Interpreter test servers: OpenAI-compatible chat-completions servers that stand in for a model whose
@@ -68,7 +68,8 @@ export async function startInterpreterServer(opts: {
   suite?: LoadedSuite;
   port?: number;
 }): Promise<InterpreterServer> {
-  if (opts.answer === "oracle" && !opts.suite) throw new Error("the oracle interpreter needs a scenario suite");
+  if (opts.answer === "oracle" && !opts.suite)
+    throw new Error("the oracle interpreter needs a scenario suite");
   const known = index(opts.suite);
   const stats = { requests: 0, matched: 0, unmatched: 0 };
   const answerFor = (prompt: string): Expected => {

@@ -157,10 +157,12 @@ describe("changes rolled out to production automatically count as deploys", () =
     const v = verdict(situation({ ...ctx, actor_role: "deployer" }));
     expect(v.facts.effectiveClass).toBe("deploy");
     expect(v.tier).toBe("deploy_prod");
-    // High risk with free text: uncertain, attested by the rules alone; the interpreter may judge it.
+    // High risk with free text: uncertain, attested by the rules alone; the interpreter is asked, but at
+    // high risk its allow can never relax the attestation.
     expect(v.decision).toBe("require_attestation");
     expect(v.classification).toBe("uncertain_request");
-    expect(v.facts.relaxable).toBe(true);
+    expect(v.facts.needsNuance).toBe(true);
+    expect(v.facts.relaxable).toBe(false);
   });
   it("ignores auto-deploys to staging and explicit manual gates", () => {
     expect(

@@ -78,12 +78,15 @@ async function advisorAnswering(
 
 const RISK_ORDER = ["low", "medium", "high", "critical"];
 
-/** The guard rails, whatever the advice: no deny loosened, no high-risk attestation allowed, risk never lowered. */
+/**
+ * The guard rails, whatever the advice: no deny loosened; an attestation relaxed only where it rested on
+ * uncertainty alone, never at high risk or on a critical target; risk never lowered.
+ */
 function expectGuardRails(verdict: EngineVerdict, core: DecisionCore): void {
   if (verdict.decision === "deny") expect(core.decision).toBe("deny");
   if (
     verdict.decision === "require_attestation" &&
-    (RISK_ORDER.indexOf(core.riskLevel) >= 2 || verdict.facts.critical)
+    (!verdict.facts.relaxable || RISK_ORDER.indexOf(core.riskLevel) >= 2 || verdict.facts.critical)
   ) {
     expect(core.decision).not.toBe("allow");
   }
@@ -133,9 +136,10 @@ describe("hybrid routing", () => {
       classification: "model_label",
       riskLevel: "medium",
       reasoning: { context: "model ctx" },
-      policyReferences: ["model_ref: from the model"],
       tier: "write",
     });
+    // The model's citation is labelled as the model's, after the policy's own references.
+    expect(d.policyReferences.at(-1)).toBe("interpreter (unverified): model_ref: from the model");
     expect(d.signals.map((s) => s.id)).toContain("off_hours_deviation");
     expect(d.disagreement).toBeUndefined();
     expect(server?.received).toHaveLength(1);
@@ -169,17 +173,19 @@ describe("compact answers (the default variant)", () => {
     expect(d.versions.prompt).toMatch(/^default@sha256:[0-9a-f]{12}$/);
   });
 
-  it("keep the rules' references, plus any a server that ignored the schema added, once", () => {
+  it("keep the rules' references, plus any a server that ignored the schema added, labelled as the model's", () => {
     const rules = verdictOf("M02");
     const own = "timing_deviation: activity far outside usual hours needs verification";
     expect(combine(rules, compact({ policyReferences: [own] })).policyReferences).toEqual([
       ...rules.policyReferences,
-      own,
+      `interpreter (unverified): ${own}`,
     ]);
+    // A model restating a policy reference never passes for the policy's own.
     const repeated = rules.policyReferences[0] ?? own;
-    expect(combine(rules, compact({ policyReferences: [repeated] })).policyReferences).toEqual(
-      rules.policyReferences.length > 0 ? rules.policyReferences : [own],
-    );
+    expect(combine(rules, compact({ policyReferences: [repeated] })).policyReferences).toEqual([
+      ...rules.policyReferences,
+      `interpreter (unverified): ${repeated}`,
+    ]);
   });
 
   it("a compact allow at high risk keeps the rules' attestation and all four of the rules' sentences", async () => {
@@ -212,7 +218,8 @@ describe("compact answers (the default variant)", () => {
         expectGuardRails(verdict, core);
         const { roleCheck, trustCheck, environment } = verdict.reasoning;
         expect(core.reasoning).toMatchObject({ roleCheck, trustCheck, environment });
-        expect(core.reasoning.context).toBe(core.source === "llm" ? a.context : verdict.reasoning.context);
+        if (core.source === "llm") expect(core.reasoning.context.startsWith(a.context)).toBe(true);
+        else expect(core.reasoning.context).toBe(verdict.reasoning.context);
         expect(core.policyReferences).toEqual(expect.arrayContaining(verdict.policyReferences));
       }),
       { numRuns: 500 },
@@ -222,11 +229,8 @@ describe("compact answers (the default variant)", () => {
   it("the full variant still takes the model's four checks and its references", async () => {
     const advisor = await advisorAnswering("hybrid", () => JSON.stringify(advice()), "full");
     const d = await advisor.advise(scenario("M02"));
-    expect(d).toMatchObject({
-      source: "llm",
-      reasoning: advice().reasoning,
-      policyReferences: ["model_ref: from the model"],
-    });
+    expect(d).toMatchObject({ source: "llm", reasoning: advice().reasoning });
+    expect(d.policyReferences).toContain("interpreter (unverified): model_ref: from the model");
     expect(d.versions.prompt).toMatch(/^full@sha256:[0-9a-f]{12}$/);
   });
 });
@@ -239,7 +243,7 @@ describe("guard rails", () => {
     const d = await advisor.advise(scenario("H01"));
     expect(d).toMatchObject({ decision: "require_attestation", source: "engine", riskLevel: "high" });
     expect(d.disagreement).toMatchObject({ engine: "require_attestation", llm: "allow", kept: "engine" });
-    expect(d.disagreement?.why).toMatch(/high/);
+    expect(d.disagreement?.why).toMatch(/auto_deploy_production_impact|high/);
   });
 
   it("lets the model be stricter and records the disagreement", async () => {

@@ -84,13 +84,23 @@ Let me know if you need anything else.`;
   it.each([
     ["do not allow", "ambiguous_decision"],
     ["allow | deny | require_attestation", "ambiguous_decision"],
-    ["allow with attestation", "ambiguous_decision"],
-    ["allow only if the manager approves", "ambiguous_decision"],
     ["maybe", "invalid_value"],
   ])("never reads %j as a decision (%s)", (value, code) => {
     const r = parseFreeText(REFERENCE.replace("Decision: require_attestation", `Decision: ${value}`));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.failure.code).toBe(code);
+  });
+
+  it.each([
+    "allow with attestation",
+    "allow only if the manager approves",
+    "approved pending attestation",
+    "Approve after review",
+    "approved (subject to sign-off)",
+    "allowed once a human confirms",
+  ])("reads the qualified allow %j as require_attestation", (value) => {
+    const r = parseFreeText(REFERENCE.replace("Decision: require_attestation", `Decision: ${value}`));
+    expect(r.ok && r.advice.decision).toBe("require_attestation");
   });
 
   it("reads 'The decision is to deny' style values with one un-negated decision", () => {

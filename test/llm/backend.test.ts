@@ -140,7 +140,9 @@ describe("the full variant on the tiny synthetic model", () => {
     expect(r.advice).toMatchObject({ decision: json.decision, riskLevel: json.riskLevel });
     expect(r.advice.classification).toMatch(SNAKE_LABEL);
     const reasoning = combine(req.verdict, r.advice).reasoning;
-    expect("reasoning" in r.advice && r.advice.reasoning).toEqual(reasoning);
+    const own = "reasoning" in r.advice ? r.advice.reasoning : undefined;
+    // The model's four checks; a qualified allow only gets a sentence appended to its context.
+    expect({ ...reasoning, context: reasoning.context.slice(0, own?.context.length) }).toEqual(own);
     for (const k of ["roleCheck", "trustCheck", "environment", "context"] as const) {
       expect(reasoning[k]).toMatch(FOLDED_TEXT);
       expect(reasoning[k]).not.toMatch(/\s{2}/);

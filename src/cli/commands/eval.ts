@@ -8,12 +8,12 @@ import { runSuite } from "../../eval/run.js";
 import { loadSuite } from "../../eval/suite.js";
 import { formatReport } from "../../eval/table.js";
 import { compareVariants, formatComparison, promptVariantList } from "../../eval/variants.js";
-import { addEngineOptions, advisorFromOptions, type EngineCliOptions } from "../engine-options.js";
 import {
   INTERPRETER_ANSWERS,
   type InterpreterAnswer,
   startInterpreterServer,
 } from "../../testing/interpreter-server.js";
+import { addEngineOptions, advisorFromOptions, type EngineCliOptions } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 
 interface EvalCliOptions extends EngineCliOptions, EmbeddingCliOptions {
@@ -27,7 +27,9 @@ function interpreterList(v: string): InterpreterAnswer[] {
   const list = v.split(",").map((x) => x.trim());
   for (const x of list)
     if (!(INTERPRETER_ANSWERS as readonly string[]).includes(x))
-      throw new UsageError(`--interpreter: unknown "${x}"; expected ${INTERPRETER_ANSWERS.join(", ")} (comma-separated)`);
+      throw new UsageError(
+        `--interpreter: unknown "${x}"; expected ${INTERPRETER_ANSWERS.join(", ")} (comma-separated)`,
+      );
   return list as InterpreterAnswer[];
 }
 
@@ -56,7 +58,8 @@ export function registerEval(program: Command): void {
     action(async (o: EvalCliOptions) => {
       const suite = loadSuite(o.scenarios);
       if (o.interpreter) {
-        if (o.model || o.llmUrl) throw new UsageError("--interpreter replaces --model/--llm-url: give one or the other");
+        if (o.model || o.llmUrl)
+          throw new UsageError("--interpreter replaces --model/--llm-url: give one or the other");
         const engine = o.engine === "llm" ? "llm" : "hybrid";
         const out: Array<{ interpreter: InterpreterAnswer; report: unknown; asked: number }> = [];
         for (const answer of o.interpreter) {

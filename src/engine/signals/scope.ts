@@ -49,7 +49,9 @@ export const detectStatedThreshold: Detector = (ctx) => {
   for (const t of ctx.texts) {
     if (!t.narrative) continue;
     for (const raw of t.sentences) {
-      if (!TRUST_WORD.test(raw) || !REQUIREMENT.test(raw)) continue;
+      // "Deploys need 0.8." says trust without the word: a requirement naming a class counts too.
+      if (!REQUIREMENT.test(raw)) continue;
+      if (!TRUST_WORD.test(raw) && !Object.values(CLASS_WORDS).some((re) => re.test(raw))) continue;
       const s = numbersAsDigits(raw.replace(/-/g, " "));
       // Scoped to another class ("for reads") when this is not one: not ours.
       const scope = Object.entries(CLASS_WORDS)

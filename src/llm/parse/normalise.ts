@@ -43,7 +43,8 @@ export function parseDecisionValue(raw: string): DecisionParse {
     const value = decisionOf(lead[1]);
     // "allow with attestation", "approve after review", "approved (subject to sign-off)": an allow with a
     // condition is an attestation; an allow that also names deny is ambiguous.
-    if (value === "allow" && /\bdeny\b|\bdenied\b|\breject/i.test(rest)) return { ok: false, reason: "ambiguous" };
+    if (value === "allow" && /\bdeny\b|\bdenied\b|\breject/i.test(rest))
+      return { ok: false, reason: "ambiguous" };
     if (value === "allow" && QUALIFIER.test(rest)) return { ok: true, value: "require_attestation" };
     return { ok: true, value };
   }
