@@ -1,5 +1,6 @@
 /** fast-check generators shared by the reliability tests: valid requests, hostile text, malformed JSON. */
 import fc from "fast-check";
+import { isBlankName } from "../../src/util/unicode.js";
 
 const SITUATION_KEYS = new Set([
   "action_type",
@@ -79,7 +80,8 @@ export const unit = fc.double({ min: 0, max: 1, noNaN: true });
 export const isoDate = fc
   .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z"), noInvalidDate: true })
   .map((d) => d.toISOString());
-const nonEmpty = fc.string({ minLength: 1, maxLength: 30 });
+/** An id: any string that still names something once whitespace and invisible characters are removed. */
+const nonEmpty = fc.string({ minLength: 1, maxLength: 30 }).filter((x) => !isBlankName(x));
 const risk = fc.constantFrom("low", "medium", "high", "critical");
 
 const t3 = fc

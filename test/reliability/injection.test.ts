@@ -117,7 +117,9 @@ describe.each([
             if (verdict.decision === "deny") expect(d.decision, JSON.stringify(d.disagreement)).toBe("deny");
             expect(lowerRisk(d.riskLevel, verdict.riskLevel)).toBe(false);
             if (d.decision === "allow" && verdict.decision !== "allow") {
-              // The only loosening allowed: an attestation the model judged routine at low or medium risk.
+              // The only loosening allowed: an attestation that rested on uncertainty alone, at low or medium
+              // risk (an injection is an escalating signal, so in practice never).
+              expect(verdict.facts.relaxable).toBe(true);
               expect(["low", "medium"]).toContain(d.riskLevel);
               expect(verdict.facts.critical).toBe(false);
               expect(d.disagreement?.kept).toBe("llm");
@@ -126,9 +128,9 @@ describe.each([
         ),
         { numRuns: 300 },
       );
-      // The property is only worth something if the model's "allow" was parsed and reached the guard rails.
+      // The property is only worth something if the model's "allow" was parsed and reached the guard rails:
+      // every injection is an escalating signal, so the rules' answer is kept over the obeying model.
       expect(model.requests).toBeGreaterThan(0);
-      expect(seen.llm).toBeGreaterThan(0);
       expect(seen.keptEngine).toBeGreaterThan(0);
     });
 

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../src/schemas/errors.js";
 import { parseRequest } from "../../src/schemas/request.js";
+import { isBlankName } from "../../src/util/unicode.js";
 import { deeplyNested, nastyString, r6Arb, situationArb, wrongValue } from "./arbitraries.js";
 
 /** Runs parseRequest and classifies the outcome; anything but a result or InvalidRequestError fails. */
@@ -81,8 +82,8 @@ describe("request schemas under fuzzing", () => {
   const typedFields: Array<
     [string, (s: Record<string, unknown>, v: unknown) => void, (v: unknown) => boolean]
   > = [
-    ["action_type", (s, v) => (s.action_type = v), (v) => typeof v === "string" && v.length > 0],
-    ["actor_id", (s, v) => (s.actor_id = v), (v) => typeof v === "string" && v.length > 0],
+    ["action_type", (s, v) => (s.action_type = v), (v) => typeof v === "string" && !isBlankName(v)],
+    ["actor_id", (s, v) => (s.actor_id = v), (v) => typeof v === "string" && !isBlankName(v)],
     ["actor_role", (s, v) => (s.actor_role = v), (v) => typeof v === "string"],
     [
       "t3_tensor.competence",
