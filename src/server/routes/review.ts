@@ -81,6 +81,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.get(
     "/v1/decisions",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Search the decision log, newest first",
         tags: ["review"],
@@ -115,6 +116,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.get(
     "/v1/decisions/:id",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "One logged decision",
         tags: ["review"],
@@ -137,6 +139,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.get(
     "/v1/reviews/queue",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Advisory-mode decisions without a review, newest first",
         tags: ["review"],
@@ -162,6 +165,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.post(
     "/v1/decisions/:id/review",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Record a reviewer's final decision on a logged decision",
         description:

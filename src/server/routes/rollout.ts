@@ -99,6 +99,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.get(
     "/v1/rollout",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Each tier's mode, measures, gates, whether it may be promoted, and its rollbacks",
         tags: ["rollout"],
@@ -111,6 +112,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.get(
     "/v1/rollout/versions",
     {
+      config: { role: "reviewer" },
       schema: {
         summary:
           "The live prompt/model version, the previous one, the candidate and its comparison and gates",
@@ -124,6 +126,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/versions/promote",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Make the candidate version live (409 while a gate fails, unless force)",
         tags: ["rollout"],
@@ -144,6 +147,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/versions/rollback",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Return to the previous prompt/model version",
         tags: ["rollout"],
@@ -160,6 +164,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/:tier/promote",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Promote a tier one mode up (a human decision, recorded with who and why)",
         description:
@@ -183,6 +188,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/:tier/rollback",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Roll a tier back (to shadow unless `to` says otherwise)",
         tags: ["rollout"],
