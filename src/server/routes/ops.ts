@@ -6,6 +6,7 @@ import { type Tier, TierSchema } from "../../schemas/decision.js";
 import type { Mode } from "../../store/types.js";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../errors.js";
+import { auditIdentity } from "../plugins/auth.js";
 import { ErrorSchema, HealthSchema, ReadySchema, RuntimeSchema } from "../schemas.js";
 
 type CircuitState = "closed" | "open" | "half_open";
@@ -139,7 +140,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       ctx.service.replaceAdvisor(next);
       const versions = next.versions();
       const changed = JSON.stringify(before) !== JSON.stringify(versions);
-      request.log.info({ before, versions, by: request.principal?.name }, "advisor reloaded");
+      request.log.info({ before, versions, by: auditIdentity(request) }, "advisor reloaded");
       return { versions, changed };
     },
   );

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
@@ -9,7 +9,8 @@ import { InvalidRequestError } from "../../schemas/errors.js";
 import { DecisionRecordSchema, ModeValueSchema, ReviewCategorySchema } from "../../store/record-schema.js";
 import type { DecisionQuery, DecisionStore, Review } from "../../store/types.js";
 import { HttpError } from "../errors.js";
-import { ErrorSchema } from "../schemas.js";
+import { auditIdentity } from "../plugins/auth.js";
+import { ErrorSchema, refusedIdentityField } from "../schemas.js";
 
 export interface StoreRouteOptions {
   store: DecisionStore;
@@ -47,8 +48,7 @@ export const ReviewBodySchema = z.strictObject({
   finalDecision: DecisionValueSchema,
   category: ReviewCategorySchema,
   notes: z.string().max(10_000).optional(),
-  /** Who reviewed, when auth is off (with auth on, the token's name is recorded instead). */
-  reviewer: z.string().min(1).max(200).optional(),
+  reviewer: refusedIdentityField("reviewer"),
 });
 
 const ListSchema = z.object({ items: z.array(DecisionRecordSchema), total: z.number() });
@@ -62,12 +62,6 @@ export function timeParam(value: string | undefined, name: string): string | und
   } catch (err) {
     throw new InvalidRequestError([{ path: name, message: (err as Error).message.replace(`${name}: `, "") }]);
   }
-}
-
-/** The reviewer's name from the bearer token (server auth), when there is one. */
-function principalName(request: FastifyRequest): string | undefined {
-  const p = (request as { principal?: { name?: unknown } }).principal;
-  return typeof p?.name === "string" ? p.name : undefined;
 }
 
 /**
@@ -194,7 +188,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
         ]);
       }
       const review: Review = {
-        reviewer: principalName(request) ?? body.reviewer ?? "reviewer",
+        reviewer: auditIdentity(request),
         finalDecision: body.finalDecision,
         category: body.category,
         ...(body.notes !== undefined ? { notes: body.notes } : {}),
