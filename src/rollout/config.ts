@@ -79,8 +79,11 @@ const VersionSpecSchema = z.strictObject({
 });
 
 export const RolloutConfigSchema = z.strictObject({
-  /** Mode of every tier not listed in `tiers`. */
-  defaultMode: ModeSchema.default("shadow"),
+  /**
+   * Mode of every tier not listed in `tiers`. Unset, such a tier keeps the mode the decision log has
+   * (shadow on a new log): a start-up that says nothing about a tier must not change it.
+   */
+  defaultMode: ModeSchema.optional(),
   tiers: z.partialRecord(TierSchema, ModeSchema).default({}),
   /** Share of shadow-mode requests for which advice is computed and logged. */
   shadowSampleRate: rate.default(1),
@@ -140,9 +143,18 @@ export function capForTier(tier: Tier, mode: Mode): Mode {
   return tier === "admin" && RANK[mode] > RANK.advisory ? "advisory" : mode;
 }
 
-/** The mode the configuration gives a tier: --mode (override) > the tier's entry > defaultMode, then capped. */
+/**
+ * The mode the configuration states for a tier: --mode (override) > the tier's entry > defaultMode, then
+ * capped; undefined when it states none (the tier then keeps the mode the log has).
+ */
+export function statedMode(config: RolloutConfig, tier: Tier, override?: Mode): Mode | undefined {
+  const mode = override ?? config.tiers[tier] ?? config.defaultMode;
+  return mode === undefined ? undefined : capForTier(tier, mode);
+}
+
+/** The mode the configuration gives a tier: what it states, else shadow. */
 export function configuredMode(config: RolloutConfig, tier: Tier, override?: Mode): Mode {
-  return capForTier(tier, override ?? config.tiers[tier] ?? config.defaultMode);
+  return statedMode(config, tier, override) ?? "shadow";
 }
 
 /** The mode a tier is promoted to next, or null at the top (admin tops out at advisory). */

@@ -6,6 +6,7 @@ import {
   DEFAULT_ROLLOUT,
   modeRank,
   type RolloutConfig,
+  statedMode,
   TIERS,
 } from "./config.js";
 import { RolloutError } from "./errors.js";
@@ -25,7 +26,7 @@ export interface RollbackEntry {
 export interface TierStatus {
   tier: Tier;
   mode: Mode;
-  /** What the rollout file (or --mode) says; differs from `mode` after a promotion or rollback. */
+  /** What the configuration last recorded in the log says; differs from `mode` after a promotion or rollback. */
   configuredMode: Mode;
   /** When the tier entered its current mode (null: never changed in this log). */
   since: string | null;
@@ -50,8 +51,9 @@ export interface RolloutOptions {
   /** `--mode`: every tier in this mode (admin capped at advisory). */
   modeOverride?: Mode;
   /**
-   * Record the configured modes as events when they differ from the last ones recorded (the service
-   * does; the CLI reading status must not, or it would overwrite the service's configuration).
+   * Apply the start-up modes at once (`applyStartupModes` without force). The service instead calls
+   * `checkStartupModes` before it binds and `applyStartupModes` once it listens; the CLI reading status
+   * never applies them, or it would overwrite the service's configuration.
    */
   applyConfig?: boolean;
   metrics?: RolloutMetrics;
@@ -59,6 +61,47 @@ export interface RolloutOptions {
   now?: () => number;
   random?: () => number;
 }
+
+/** A start-up above the gates: `force` records it anyway, with a `note` saying why (both in the event). */
+export interface StartupOptions {
+  force?: boolean;
+  note?: string;
+}
+
+/** A tier whose start-up mode a gate blocks, with the gates that block it. */
+export interface BlockedStartup {
+  tier: Tier;
+  from: Mode;
+  to: Mode;
+  blocking: Gate[];
+}
+
+/** The config events a start-up would record (each a compare-and-set on the tier's latest event), and what blocks. */
+export interface StartupPlan {
+  changes: { event: RolloutEvent; expectedLatestId: number | null }[];
+  blocked: BlockedStartup[];
+}
+
+/** Refused start-up modes: the message names each tier, its mode in the log and each blocking gate. */
+export class StartupBlockedError extends RolloutError {
+  constructor(readonly blocked: BlockedStartup[]) {
+    super(
+      "gates_not_passed",
+      409,
+      blocked
+        .map(
+          (b) =>
+            `cannot start ${b.tier} in ${b.to}: the decision log has it in ${b.from} and these gates fail: ` +
+            b.blocking.map((g) => `${g.name} (${g.detail})`).join("; "),
+        )
+        .join("\n"),
+    );
+    this.name = "StartupBlockedError";
+  }
+}
+
+/** Conflicting writers at start-up get this many tries before start-up gives up. */
+const STARTUP_ATTEMPTS = 5;
 
 /** Most records any one measure reads: beyond this the newest are used. */
 const MAX_RECORDS = 200_000;
@@ -86,7 +129,7 @@ export class Rollout {
 
   static async open(opts: RolloutOptions): Promise<Rollout> {
     const r = new Rollout(opts);
-    if (opts.applyConfig) await r.applyConfig();
+    if (opts.applyConfig) await r.applyStartupModes();
     await r.refresh();
     return r;
   }
@@ -123,27 +166,111 @@ export class Rollout {
     return new Date(this.now()).toISOString();
   }
 
-  private async applyConfig(): Promise<void> {
+  /**
+   * What start-up would record, read-only. Per tier: a log without an event for it gets the stated mode
+   * (else shadow) as its first; a tier the configuration states nothing about keeps the log's mode; a
+   * stated mode equal to the last one the configuration recorded changes nothing (promotions and
+   * rollbacks since then stand); any other is recorded, but one above the tier's current mode only
+   * through its gates, one mode at a time, unless forced.
+   */
+  async planStartupModes(opts: StartupOptions = {}): Promise<StartupPlan> {
     const events = await this.opts.store.rolloutEvents();
+    const source = this.opts.modeOverride ? `--mode ${this.opts.modeOverride}` : "rollout configuration";
+    const why = opts.note ? `${source}: ${opts.note}` : source;
+    const plan: StartupPlan = { changes: [], blocked: [] };
     for (const tier of TIERS) {
       const mine = events.filter((e) => e.tier === tier);
+      const latest = mine.at(-1);
+      const stated = statedMode(this.config, tier, this.opts.modeOverride);
+      const event = (from: Mode | null, to: Mode, reason: string) => ({
+        event: { at: this.iso(), tier, kind: "config" as const, from, to, by: "config", reason },
+        expectedLatestId: latest?.id ?? null,
+      });
+      if (!latest) {
+        plan.changes.push(event(null, stated ?? "shadow", stated ? why : "no mode configured: shadow"));
+        continue;
+      }
+      if (stated === undefined) continue;
       const lastConfig = mine.filter((e) => e.kind === "config").at(-1);
-      const want = this.configured(tier);
-      if (lastConfig?.to === want) continue;
-      // Sidecars starting together with the same file: the first records it, the others find it done.
-      await this.opts.store.appendRolloutEventIf(
-        {
-          at: this.iso(),
-          tier,
-          kind: "config",
-          from: mine.at(-1)?.to ?? null,
-          to: want,
-          by: "config",
-          reason: this.opts.modeOverride ? `--mode ${this.opts.modeOverride}` : "rollout configuration",
-        },
-        mine.at(-1)?.id ?? null,
-      );
+      if (lastConfig && capForTier(tier, lastConfig.to) === stated) continue;
+      const from = capForTier(tier, latest.to);
+      if (modeRank(stated) <= modeRank(from)) {
+        plan.changes.push(event(from, stated, why));
+        continue;
+      }
+      const blocking = await this.startupGates(tier, from, stated);
+      if (blocking.length === 0) {
+        plan.changes.push(event(from, stated, `${why} [gates passed]`));
+      } else if (opts.force) {
+        if (!opts.note?.trim())
+          throw new RolloutError(
+            "note_required",
+            400,
+            `forcing ${tier} into ${stated} needs a note saying why`,
+          );
+        plan.changes.push(
+          event(from, stated, `${why} [forced past: ${blocking.map((g) => g.name).join(", ")}]`),
+        );
+      } else {
+        plan.blocked.push({ tier, from, to: stated, blocking });
+      }
     }
+    return plan;
+  }
+
+  /** The gates between a tier's mode in the log and a higher start-up mode that do not pass. */
+  private async startupGates(tier: Tier, from: Mode, to: Mode): Promise<Gate[]> {
+    const [st] = await this.status(tier);
+    const failing = (st?.gates ?? []).filter((g) => !g.passed);
+    if (st?.nextMode === to) return failing;
+    // Two modes up: the second step's gates need evidence from the first, which there is none of yet.
+    return [
+      {
+        name: "one_mode_at_a_time",
+        passed: false,
+        detail: `${to} is more than one mode above ${from}; ${st?.nextMode ?? "the next mode"} comes first`,
+      },
+      ...failing,
+    ];
+  }
+
+  /** Refuses (StartupBlockedError) a start-up mode a gate blocks; writes nothing. */
+  async checkStartupModes(opts: StartupOptions = {}): Promise<void> {
+    const plan = await this.planStartupModes(opts);
+    if (plan.blocked.length > 0) throw new StartupBlockedError(plan.blocked);
+  }
+
+  /**
+   * Records the start-up modes (planStartupModes), or refuses them all with StartupBlockedError before
+   * writing any. Another process writing a tier meanwhile fails its compare-and-set; the plan is then
+   * made again from the new state.
+   */
+  async applyStartupModes(opts: StartupOptions = {}): Promise<RolloutEvent[]> {
+    const recorded: RolloutEvent[] = [];
+    for (let attempt = 0; attempt < STARTUP_ATTEMPTS; attempt++) {
+      const plan = await this.planStartupModes(opts);
+      if (plan.blocked.length > 0) throw new StartupBlockedError(plan.blocked);
+      let conflicted = false;
+      for (const change of plan.changes) {
+        const written = await this.opts.store.appendRolloutEventIf(change.event, change.expectedLatestId);
+        if (written) recorded.push(written);
+        else conflicted = true;
+      }
+      if (!conflicted) {
+        await this.refresh();
+        for (const e of recorded)
+          this.opts.log?.info(
+            { tier: e.tier, from: e.from, to: e.to, reason: e.reason },
+            "rollout: start-up mode recorded",
+          );
+        return recorded;
+      }
+    }
+    throw new RolloutError(
+      "conflict",
+      409,
+      `the tiers' modes kept changing while start-up recorded its own (${STARTUP_ATTEMPTS} tries); start again`,
+    );
   }
 
   /** Reloads every tier's mode from the log (another sidecar or the CLI may have changed it). */
@@ -153,8 +280,13 @@ export class Rollout {
     const recorded = new Map<Tier, Mode>();
     for (const e of events) if (e.kind === "config") recorded.set(e.tier, capForTier(e.tier, e.to));
     this.recordedConfig = recorded;
-    for (const e of events)
-      modes.set(e.tier, { mode: capForTier(e.tier, e.to), since: e.at, latestId: e.id ?? null });
+    for (const e of events) {
+      const mode = capForTier(e.tier, e.to);
+      const prev = modes.get(e.tier);
+      // An event that leaves the mode as it was (a configuration recorded again) keeps the gates' evidence.
+      const since = prev && prev.mode === mode ? prev.since : e.at;
+      modes.set(e.tier, { mode, since, latestId: e.id ?? null });
+    }
     this.modes = modes;
     for (const tier of TIERS) this.metrics.setMode(tier, this.resolveMode(tier));
   }
@@ -197,10 +329,8 @@ export class Rollout {
       out.push({
         tier,
         mode,
-        // A reader (the CLI) shows what the service's configuration recorded, not its own defaults.
-        configuredMode: this.opts.applyConfig
-          ? this.configured(tier)
-          : (this.recordedConfig.get(tier) ?? this.configured(tier)),
+        // What the configuration recorded (a tier it states nothing about keeps the log's), not defaults.
+        configuredMode: this.recordedConfig.get(tier) ?? this.configured(tier),
         since: this.sinceOf(tier),
         measures,
         gates: g.gates,

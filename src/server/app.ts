@@ -21,7 +21,7 @@ import type { ServerContext } from "./context.js";
 import { JobTable } from "./jobs.js";
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
-import { installAuth } from "./plugins/auth.js";
+import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
 import { installErrorHandling, sendError } from "./plugins/errors.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -70,6 +70,8 @@ export interface AppOptions {
 export interface BuiltApp {
   app: FastifyInstance;
   ctx: ServerContext;
+  /** Every route registered, with the role it declared: what auth enforces, for tests and the docs. */
+  routes: readonly DeclaredRoute[];
 }
 
 /**
@@ -100,6 +102,10 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     },
     forceCloseConnections: "idle",
   });
+  // Before any route: a route registered without a declared role must fail, and with tokens each one
+  // gets the check of its role.
+  const routes: DeclaredRoute[] = [];
+  installRouteRoles(app, { ...(opts.tokens ? { tokens: opts.tokens } : {}), metrics, routes });
   app.setValidatorCompiler(validatorCompiler);
   // Answers are built from typed values; re-validating them could only turn a good answer into a 500.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -153,7 +159,6 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   };
 
   installErrorHandling(app, metrics);
-  if (opts.tokens && opts.tokens.size > 0) installAuth(app, opts.tokens, metrics);
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask turn.
   app.addHook("onResponse", (request, reply, done) => {
@@ -211,5 +216,5 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     await service.currentAdvisor.close();
   });
 
-  return { app, ctx };
+  return { app, ctx, routes };
 }

@@ -1,9 +1,28 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import { ConfigError } from "./config.js";
 
 /** A caller asks for advice; a reviewer may also read the decision log, review and change rollout. */
-export type Role = "caller" | "reviewer";
+export const TokenRoleSchema = z.enum(["caller", "reviewer"]);
+export type Role = z.infer<typeof TokenRoleSchema>;
+
+/**
+ * What a route needs, declared by the route itself (`config: { role }`): no token, any token, or a
+ * reviewer token. Checked on the route the router matched, so no spelling of its path can skip it.
+ */
+export const RouteRoleSchema = z.enum(["public", ...TokenRoleSchema.options]);
+export type RouteRole = z.infer<typeof RouteRoleSchema>;
+
+const RANK: Record<RouteRole, number> = { public: 0, caller: 1, reviewer: 2 };
+
+/** Whether a token of this role may call a route that needs `needed`. */
+export function roleSatisfies(role: Role, needed: RouteRole): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+/** Who acted, in the audit trail, when auth is off: nobody was authenticated, so nobody is named. */
+export const ANONYMOUS = "anonymous";
 
 export interface Principal {
   role: Role;
@@ -83,22 +102,4 @@ export function loadTokens(opts: { file?: string; env?: NodeJS.ProcessEnv }): To
     });
   }
   return set;
-}
-
-/** The route needs no token: liveness, readiness, the API description and the console's static files. */
-export function isPublicPath(url: string): boolean {
-  const path = url.split("?")[0] ?? "";
-  return (
-    path === "/health" ||
-    path === "/ready" ||
-    path === "/openapi.json" ||
-    path === "/ui" ||
-    path.startsWith("/ui/")
-  );
-}
-
-/** The route needs the reviewer role: the decision log, reviews, statistics, rollout, policy reload. */
-export function needsReviewer(url: string): boolean {
-  const path = url.split("?")[0] ?? "";
-  return /^\/v1\/(decisions|reviews|stats|rollout|admin)(\/|$)/.test(path);
 }

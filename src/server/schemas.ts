@@ -40,6 +40,18 @@ export const ErrorSchema = z.object({
   }),
 });
 
+/**
+ * A body field that would name who acted (`reviewer`, `by`). Refused, not ignored: who acted is recorded
+ * from the bearer token, and a client sending a name must learn that it is not the one recorded.
+ */
+export const refusedIdentityField = (field: string) =>
+  z
+    .never({
+      error: `not accepted: who acted is recorded from the bearer token's name ("anonymous" with auth off), so leave out ${field}`,
+    })
+    .optional()
+    .describe("refused: who acted comes from the bearer token");
+
 export const BatchBodySchema = z.strictObject({ requests: z.array(AdvisoryBodySchema) });
 export const BatchAnswerSchema = z.object({ results: z.array(z.union([AdvisoryAnswerSchema, ErrorSchema])) });
 

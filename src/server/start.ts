@@ -5,7 +5,8 @@ import { CircuitBreakerBackend } from "../llm/circuit.js";
 import type { LlmBackend } from "../llm/types.js";
 import { loadPolicy } from "../policy/load.js";
 import { DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
-import { Rollout } from "../rollout/controller.js";
+import { Rollout, type StartupOptions } from "../rollout/controller.js";
+import { RolloutError } from "../rollout/errors.js";
 import { rolloutMetrics } from "../rollout/metrics.js";
 import { openStore } from "../store/index.js";
 import type { DecisionRecord } from "../store/types.js";
@@ -27,14 +28,36 @@ export interface RunningService extends BuiltApp {
   close(): Promise<void>;
 }
 
+/** A start-up mode the log refuses, as a configuration error naming where the mode came from. */
+function startupError(config: ServeConfig, err: RolloutError): ConfigError {
+  const source = config.mode
+    ? `--mode ${config.mode}`
+    : config.rollout
+      ? `--rollout ${config.rollout}`
+      : "start-up modes";
+  if (err.code === "note_required") return new ConfigError(`--force: ${err.message}; add --note "why"`);
+  if (err.code !== "gates_not_passed") return new ConfigError(`${source}: ${err.message}`);
+  return new ConfigError(
+    `${source}: ${err.message.split("\n").join(`\n${source}: `)}\n` +
+      "Promote the tier through its gates (policy-advisor rollout promote TIER --note WHY), or start with " +
+      '--force --note "why" to record the mode past them.',
+  );
+}
+
 /**
  * Everything `policy-advisor serve` does before it answers: checks the configuration (tokens required
  * off loopback), loads the policy and the rollout file, opens the decision log and the model, builds the
  * app and listens. Fails with a message naming the bad setting; nothing is left open on failure.
+ *
+ * The decision log is shared with the sidecars already running on it, so nothing is written to it
+ * before this process can serve: start-up modes are checked (read-only) before binding and recorded
+ * only once the port is bound, the store open and the policy loaded. A mode above the log's needs its
+ * gates, or `startup.force` with a note.
  */
 export async function startService(
   config: ServeConfig,
   env: NodeJS.ProcessEnv = process.env,
+  startup: StartupOptions = {},
 ): Promise<RunningService> {
   const tokens = loadTokens({ ...(config.tokensFile ? { file: config.tokensFile } : {}), env });
   if (!isLoopback(config.host) && tokens.size === 0) {
@@ -59,19 +82,21 @@ export async function startService(
 
   const store = await openStore(config.db, { mask: rollout.mask, sync: config.dbSync });
   // Modes live in the decision log (promotions and rollbacks by any sidecar or the CLI); the controller
-  // refreshes them and runs the automatic rollback checks.
+  // refreshes them and runs the automatic rollback checks. Read-only until this process listens.
   let modes: Rollout;
   try {
     modes = await Rollout.open({
       store,
       config: rollout,
       ...(config.mode ? { modeOverride: config.mode } : {}),
-      applyConfig: true,
       metrics: rolloutMetrics(metrics.registry),
       log: logger,
     });
+    // Refuse a mode the gates block now, before a model loads or the port is taken.
+    await modes.checkStartupModes(startup);
   } catch (err) {
     await store.close();
+    if (err instanceof RolloutError) throw startupError(config, err);
     throw err;
   }
   let llm: LlmBackend | null = null;
@@ -163,7 +188,6 @@ export async function startService(
     throw err;
   }
   const { app, ctx } = built;
-  modes.start();
   // A promotion or rollback recorded by another sidecar or the CLI switches this one's live version too.
   const versionWatch = versions
     ? setInterval(() => {
@@ -200,6 +224,15 @@ export async function startService(
       throw new ConfigError(`--host ${config.host}: not an address of this machine`);
     throw err;
   }
+  // Now this process can serve: record its start-up modes (checked again: the log may have changed).
+  try {
+    await modes.applyStartupModes(startup);
+  } catch (err) {
+    await app.close();
+    if (err instanceof RolloutError) throw startupError(config, err);
+    throw err;
+  }
+  modes.start();
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseRolloutConfig, Rollout, RolloutError, RolloutMetrics } from "../../src/rollout/index.js";
+import {
+  parseRolloutConfig,
+  Rollout,
+  RolloutError,
+  RolloutMetrics,
+  StartupBlockedError,
+} from "../../src/rollout/index.js";
 import type { DecisionValue } from "../../src/schemas/common.js";
 import { openStore } from "../../src/store/index.js";
 import type { DecisionStore } from "../../src/store/types.js";
@@ -52,9 +58,64 @@ describe("modes per tier", () => {
     // A reader without the file (the CLI) shows the configuration the service recorded.
     const [cliRead] = await (await Rollout.open({ store, metrics })).status("read");
     expect(cliRead).toMatchObject({ mode: "enforce", configuredMode: "enforce" });
-    const all = await Rollout.open({ store, config, modeOverride: "enforce", applyConfig: true, metrics });
-    expect(all.resolveMode("deploy_prod")).toBe("enforce");
-    expect(all.modeFor("admin")).toBe("advisory");
+    // On a new log --mode sets every tier; on this one it would skip gates (next test).
+    const fresh = await openStore(join(tmp, `${Math.random().toString(36).slice(2)}.db`));
+    try {
+      const all = await Rollout.open({
+        store: fresh,
+        config,
+        modeOverride: "enforce",
+        applyConfig: true,
+        metrics,
+      });
+      expect(all.resolveMode("deploy_prod")).toBe("enforce");
+      expect(all.modeFor("admin")).toBe("advisory");
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("a start-up mode above the log's is refused naming the blocking gates, unless forced with a note", async () => {
+    const config = parseRolloutConfig({ gates: { minSample: 10 } });
+    await Rollout.open({ store, config, modeOverride: "advisory", applyConfig: true, metrics });
+    const before = await store.rolloutEvents();
+    const up = await Rollout.open({ store, config, modeOverride: "enforce", metrics });
+    const err = await up.applyStartupModes().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartupBlockedError);
+    expect((err as Error).message).toMatch(
+      /cannot start write in enforce: the decision log has it in advisory and these gates fail: agreement_sample \(0 decisions with a review or a control \(need 10\)\)/,
+    );
+    // Refused as a whole: nothing recorded, not even for the tiers whose gates would not matter.
+    expect(await store.rolloutEvents()).toEqual(before);
+    await expect(up.checkStartupModes({ force: true })).rejects.toThrow(/needs a note saying why/);
+    const forced = await up.applyStartupModes({ force: true, note: "drill" });
+    expect(forced.map((e) => [e.tier, e.from, e.to])).toEqual([
+      ["read", "advisory", "enforce"],
+      ["write", "advisory", "enforce"],
+      ["deploy_nonprod", "advisory", "enforce"],
+      ["deploy_prod", "advisory", "enforce"],
+    ]);
+    expect(forced[0]?.reason).toMatch(/^--mode enforce: drill \[forced past: agreement_sample, /);
+    // Two modes up is refused even with passing shadow gates: the second step has no evidence yet.
+    await logShadow("deploy_prod", 20, 20);
+    await Rollout.open({ store, config, modeOverride: "shadow", applyConfig: true, metrics });
+    const twoUp = await Rollout.open({ store, config, modeOverride: "enforce", metrics });
+    await expect(twoUp.checkStartupModes()).rejects.toThrow(
+      /cannot start deploy_prod in enforce: .*one_mode_at_a_time \(enforce is more than one mode above shadow; advisory comes first\)/,
+    );
+  });
+
+  it("a start-up that states no mode keeps the log's, and one below the log's is recorded", async () => {
+    const config = parseRolloutConfig({ gates: { minSample: 10 } });
+    await Rollout.open({ store, config, modeOverride: "advisory", applyConfig: true, metrics });
+    const events = (await store.rolloutEvents()).length;
+    const silent = await Rollout.open({ store, config, applyConfig: true, metrics });
+    expect(silent.resolveMode("write")).toBe("advisory");
+    expect(await store.rolloutEvents()).toHaveLength(events);
+    const file = parseRolloutConfig({ tiers: { write: "shadow" } });
+    const lower = await Rollout.open({ store, config: file, applyConfig: true, metrics });
+    expect(lower.resolveMode("write")).toBe("shadow");
+    expect(lower.resolveMode("read")).toBe("advisory");
   });
 
   it("rejects a bad rollout file naming the field", () => {
@@ -75,13 +136,24 @@ describe("modes per tier", () => {
     // A CLI reading status must not overwrite the service's state with its own defaults.
     const cli = await Rollout.open({ store, metrics });
     expect(cli.resolveMode("write")).toBe("advisory");
-    const changed = await Rollout.open({
+    // A changed file takes effect at start-up (raising a mode needs its gates, see below). One stating the
+    // mode the tier is in already keeps the evidence gathered since it entered it.
+    const [promoted] = await restarted.status("write");
+    const same = await Rollout.open({
       store,
-      config: parseRolloutConfig({ tiers: { write: "enforce" } }),
+      config: parseRolloutConfig({ tiers: { write: "advisory" } }),
       applyConfig: true,
       metrics,
     });
-    expect(changed.resolveMode("write")).toBe("enforce");
+    const [kept] = await same.status("write");
+    expect(kept).toMatchObject({ mode: "advisory", configuredMode: "advisory", since: promoted?.since });
+    const lower = await Rollout.open({
+      store,
+      config: parseRolloutConfig({ tiers: { write: "shadow" } }),
+      applyConfig: true,
+      metrics,
+    });
+    expect(lower.resolveMode("write")).toBe("shadow");
   });
 
   it("samples shadow requests at the configured rate", async () => {

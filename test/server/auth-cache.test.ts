@@ -21,7 +21,11 @@ describe("auth on", () => {
       plugins: [
         // A reviewer-only route as the store's review plugin mounts it, to check the role split.
         async (app) => {
-          app.get("/v1/decisions", async (request) => ({ items: [], total: 0, by: request.principal?.name }));
+          app.get("/v1/decisions", { config: { role: "reviewer" } }, async (request) => ({
+            items: [],
+            total: 0,
+            by: request.principal?.name,
+          }));
         },
       ],
     });

@@ -114,7 +114,7 @@ export const api = {
   stats: (q: { since?: string; until?: string; tier?: string; bucket?: "hour" | "day" }) =>
     call<Stats>("GET", withQuery("/v1/stats", q)),
   rollout: () => call<Rollout>("GET", "/v1/rollout"),
-  promote: (tier: string, body: { note: string; by?: string }) =>
+  promote: (tier: string, body: { note: string }) =>
     call<unknown>("POST", `/v1/rollout/${encodeURIComponent(tier)}/promote`, body),
   rollback: (tier: string, body: { reason: string; to?: Mode }) =>
     call<unknown>("POST", `/v1/rollout/${encodeURIComponent(tier)}/rollback`, body),

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { LlmLoadError } from "../../llm/llama/errors.js";
+import type { StartupOptions } from "../../rollout/controller.js";
 import { ConfigError, ENV_NAMES, resolveServeConfig, type ServeConfig } from "../../server/config.js";
 import { startService } from "../../server/start.js";
 import { action, UsageError } from "../errors.js";
@@ -147,7 +148,13 @@ Precedence: flag > environment > config file > default.
 API tokens: POLICY_ADVISOR_TOKEN (caller role) and POLICY_ADVISOR_REVIEWER_TOKEN (reviewer role), or
 --tokens-file. With any token configured, every route except /health, /ready, /openapi.json and /ui
 needs "Authorization: Bearer <token>"; the decision log, review, stats, rollout and reload routes need
-a reviewer token.
+a reviewer token. Reviews, promotions and rollbacks are recorded under the token's name ("anonymous"
+with no token configured).
+
+Modes: the decision log holds each tier's mode, shared by every sidecar on it. Without --mode (or a
+mode in the rollout file) a tier keeps the log's mode. A different mode is recorded only once this
+process listens; one above the log's must pass the tier's gates, one mode at a time, or start is
+refused (exit 2) unless --force --note "why".
 
 Signals: SIGTERM/SIGINT shut down gracefully (stop accepting, fail closed whatever is queued, finish
 what runs, flush the decision log); SIGHUP reloads the policy file.
@@ -162,10 +169,17 @@ export function registerServe(program: Command): void {
       "config file (YAML or JSON) with any of the options below [POLICY_ADVISOR_CONFIG]",
     );
   for (const o of OPTIONS) cmd.option(o.flag, `${o.help} [${ENV_NAMES[o.key]}]`);
+  // Flags only, never from the environment or a config file: forcing a mode is a one-off human decision.
+  cmd.option("--force", "record a start-up mode above the log's although its gates fail (needs --note)");
+  cmd.option("--note <why>", "why, recorded with the start-up modes (required with --force)");
   cmd.addHelpText("after", HELP_FOOTER);
   cmd.action(
-    action(async (flags: Record<string, unknown> & { config?: string }) => {
-      const { config: configFile, ...rest } = flags;
+    action(async (flags: Record<string, unknown> & { config?: string; force?: boolean; note?: string }) => {
+      const { config: configFile, force, note, ...rest } = flags;
+      if (note !== undefined && !note.trim()) throw new UsageError("--note: say why (the note is recorded)");
+      if (force && note === undefined) {
+        throw new UsageError('--force needs --note "why": the reason is recorded with the modes it forces');
+      }
       const file = configFile ?? process.env.POLICY_ADVISOR_CONFIG;
       let config: ServeConfig;
       try {
@@ -174,15 +188,15 @@ export function registerServe(program: Command): void {
         if (err instanceof ConfigError) throw new UsageError(err.message);
         throw err;
       }
-      await serve(config);
+      await serve(config, { ...(force ? { force: true } : {}), ...(note ? { note } : {}) });
     }),
   );
 }
 
-async function serve(config: ServeConfig): Promise<void> {
+async function serve(config: ServeConfig, startup: StartupOptions): Promise<void> {
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService(config);
+    service = await startService(config, process.env, startup);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     // A model file that is missing or not a GGUF is a mistake in the flags, not a crash.

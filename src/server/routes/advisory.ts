@@ -70,6 +70,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
   r.post(
     "/v1/advisory",
     {
+      config: { role: "caller" },
       schema: {
         summary: "Decide one request (synchronous, within the deadline)",
         headers: DeadlineHeaderSchema,
@@ -120,6 +121,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
   r.post(
     "/v1/advisory/batch",
     {
+      config: { role: "caller" },
       schema: {
         summary: "Decide several requests; results in the same order, each a decision or its own error",
         headers: DeadlineHeaderSchema,
@@ -161,6 +163,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
   r.post(
     "/v1/jobs",
     {
+      config: { role: "caller" },
       schema: {
         summary: "Queue one request; poll GET /v1/jobs/:id for the decision",
         body: advisoryBody,
@@ -197,6 +200,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
   r.get(
     "/v1/jobs/:id",
     {
+      config: { role: "caller" },
       schema: {
         summary: "A queued request: pending, or done with the decision, or failed with the error",
         params: JobParamsSchema,

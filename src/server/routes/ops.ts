@@ -6,6 +6,7 @@ import { type Tier, TierSchema } from "../../schemas/decision.js";
 import type { Mode } from "../../store/types.js";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../errors.js";
+import { auditIdentity } from "../plugins/auth.js";
 import { ErrorSchema, HealthSchema, ReadySchema, RuntimeSchema } from "../schemas.js";
 
 type CircuitState = "closed" | "open" | "half_open";
@@ -20,13 +21,17 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
 
   r.get(
     "/health",
-    { schema: { summary: "200 while the process lives", response: { 200: HealthSchema } } },
+    {
+      config: { role: "public" },
+      schema: { summary: "200 while the process lives", response: { 200: HealthSchema } },
+    },
     async () => ({ status: "ok" as const }),
   );
 
   r.get(
     "/ready",
     {
+      config: { role: "public" },
       schema: {
         summary: "200 when the service can decide (policy, model, store, circuit), else 503 with the reason",
         response: { 200: ReadySchema, 503: ReadySchema },
@@ -62,7 +67,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
 
   app.get(
     "/metrics",
-    { schema: { summary: "Prometheus metrics (text format)" } },
+    { config: { role: "caller" }, schema: { summary: "Prometheus metrics (text format)" } },
     async (_request, reply) => {
       reply.type(ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
@@ -71,7 +76,10 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
 
   r.get(
     "/v1/runtime",
-    { schema: { summary: "Cache, queue, model and circuit state", response: { 200: RuntimeSchema } } },
+    {
+      config: { role: "caller" },
+      schema: { summary: "Cache, queue, model and circuit state", response: { 200: RuntimeSchema } },
+    },
     async () => {
       const advisor = ctx.service.currentAdvisor;
       const modes = Object.fromEntries(
@@ -102,11 +110,12 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     },
   );
 
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get("/openapi.json", { config: { role: "public" }, schema: { hide: true } }, async () => app.swagger());
 
   r.post(
     "/v1/admin/reload",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Reload the policy (and prompt) from their files; the cache empties if a version changed",
         response: {
@@ -131,7 +140,7 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       ctx.service.replaceAdvisor(next);
       const versions = next.versions();
       const changed = JSON.stringify(before) !== JSON.stringify(versions);
-      request.log.info({ before, versions, by: request.principal?.name }, "advisor reloaded");
+      request.log.info({ before, versions, by: auditIdentity(request) }, "advisor reloaded");
       return { versions, changed };
     },
   );

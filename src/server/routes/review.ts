@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
@@ -9,7 +9,8 @@ import { InvalidRequestError } from "../../schemas/errors.js";
 import { DecisionRecordSchema, ModeValueSchema, ReviewCategorySchema } from "../../store/record-schema.js";
 import type { DecisionQuery, DecisionStore, Review } from "../../store/types.js";
 import { HttpError } from "../errors.js";
-import { ErrorSchema } from "../schemas.js";
+import { auditIdentity } from "../plugins/auth.js";
+import { ErrorSchema, refusedIdentityField } from "../schemas.js";
 
 export interface StoreRouteOptions {
   store: DecisionStore;
@@ -47,8 +48,7 @@ export const ReviewBodySchema = z.strictObject({
   finalDecision: DecisionValueSchema,
   category: ReviewCategorySchema,
   notes: z.string().max(10_000).optional(),
-  /** Who reviewed, when auth is off (with auth on, the token's name is recorded instead). */
-  reviewer: z.string().min(1).max(200).optional(),
+  reviewer: refusedIdentityField("reviewer"),
 });
 
 const ListSchema = z.object({ items: z.array(DecisionRecordSchema), total: z.number() });
@@ -64,12 +64,6 @@ export function timeParam(value: string | undefined, name: string): string | und
   }
 }
 
-/** The reviewer's name from the bearer token (server auth), when there is one. */
-function principalName(request: FastifyRequest): string | undefined {
-  const p = (request as { principal?: { name?: unknown } }).principal;
-  return typeof p?.name === "string" ? p.name : undefined;
-}
-
 /**
  * The decision log and human review over HTTP: GET /v1/decisions, GET /v1/decisions/:id,
  * GET /v1/reviews/queue, POST /v1/decisions/:id/review. Registered by the server (which applies auth).
@@ -81,6 +75,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.get(
     "/v1/decisions",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Search the decision log, newest first",
         tags: ["review"],
@@ -115,6 +110,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.get(
     "/v1/decisions/:id",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "One logged decision",
         tags: ["review"],
@@ -137,6 +133,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.get(
     "/v1/reviews/queue",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Advisory-mode decisions without a review, newest first",
         tags: ["review"],
@@ -162,6 +159,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
   r.post(
     "/v1/decisions/:id/review",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Record a reviewer's final decision on a logged decision",
         description:
@@ -190,7 +188,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
         ]);
       }
       const review: Review = {
-        reviewer: principalName(request) ?? body.reviewer ?? "reviewer",
+        reviewer: auditIdentity(request),
         finalDecision: body.finalDecision,
         category: body.category,
         ...(body.notes !== undefined ? { notes: body.notes } : {}),

@@ -1,14 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
 import { RolloutError } from "../../rollout/errors.js";
 import { TierStatusSchema } from "../../rollout/schemas.js";
 import { promoteVersion, rollbackVersion, versionStatus } from "../../rollout/versions.js";
-import { InvalidRequestError } from "../../schemas/errors.js";
 import { ModeValueSchema } from "../../store/record-schema.js";
 import { HttpError } from "../errors.js";
-import { ErrorSchema } from "../schemas.js";
+import { auditIdentity } from "../plugins/auth.js";
+import { ErrorSchema, refusedIdentityField } from "../schemas.js";
 
 export interface RolloutRouteOptions {
   rollout: Rollout;
@@ -16,20 +16,15 @@ export interface RolloutRouteOptions {
 
 const TierParams = z.strictObject({ tier: z.string().min(1) });
 export const PromoteBodySchema = z.strictObject({
-  by: z.string().min(1).max(200).optional().describe("who decided (default: the reviewer token's name)"),
+  by: refusedIdentityField("by"),
   note: z.string().min(1, { error: "say why (a note is recorded with the promotion)" }).max(10_000),
   force: z.boolean().optional().describe("promote although a gate fails (the failing gates are recorded)"),
 });
 export const RollbackBodySchema = z.strictObject({
   reason: z.string().min(1, { error: "say why (the reason is recorded with the rollback)" }).max(10_000),
   to: ModeValueSchema.optional().describe("default shadow"),
-  by: z.string().min(1).max(200).optional(),
+  by: refusedIdentityField("by"),
 });
-
-function principalName(request: FastifyRequest): string | undefined {
-  const p = (request as { principal?: { name?: unknown } }).principal;
-  return typeof p?.name === "string" ? p.name : undefined;
-}
 
 async function asHttp<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -85,7 +80,7 @@ export const VersionStatusSchema = z.object({
 const VersionPromoteBodySchema = PromoteBodySchema;
 const VersionRollbackBodySchema = z.strictObject({
   reason: z.string().min(1, { error: "say why (the reason is recorded with the rollback)" }).max(10_000),
-  by: z.string().min(1).max(200).optional(),
+  by: refusedIdentityField("by"),
 });
 
 /**
@@ -99,6 +94,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.get(
     "/v1/rollout",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Each tier's mode, measures, gates, whether it may be promoted, and its rollbacks",
         tags: ["rollout"],
@@ -111,6 +107,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.get(
     "/v1/rollout/versions",
     {
+      config: { role: "reviewer" },
       schema: {
         summary:
           "The live prompt/model version, the previous one, the candidate and its comparison and gates",
@@ -124,6 +121,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/versions/promote",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Make the candidate version live (409 while a gate fails, unless force)",
         tags: ["rollout"],
@@ -132,9 +130,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
       },
     },
     async (request) => {
-      const by = principalName(request) ?? request.body.by;
-      if (!by)
-        throw new InvalidRequestError([{ path: "by", message: "required: who decides this promotion" }]);
+      const by = auditIdentity(request);
       return asHttp(() =>
         promoteVersion(rollout.store, rollout.settings, by, request.body.note, request.body.force ?? false),
       );
@@ -144,6 +140,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/versions/rollback",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Return to the previous prompt/model version",
         tags: ["rollout"],
@@ -152,7 +149,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
       },
     },
     async (request) => {
-      const by = principalName(request) ?? request.body.by ?? "operator";
+      const by = auditIdentity(request);
       return asHttp(() => rollbackVersion(rollout.store, rollout.settings, by, request.body.reason));
     },
   );
@@ -160,6 +157,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/:tier/promote",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Promote a tier one mode up (a human decision, recorded with who and why)",
         description:
@@ -171,9 +169,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
       },
     },
     async (request) => {
-      const by = principalName(request) ?? request.body.by;
-      if (!by)
-        throw new InvalidRequestError([{ path: "by", message: "required: who decides this promotion" }]);
+      const by = auditIdentity(request);
       return asHttp(() =>
         rollout.promote(request.params.tier, by, request.body.note, request.body.force ?? false),
       );
@@ -183,6 +179,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
   r.post(
     "/v1/rollout/:tier/rollback",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Roll a tier back (to shadow unless `to` says otherwise)",
         tags: ["rollout"],
@@ -193,7 +190,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const body = request.body;
-      const by = principalName(request) ?? body.by ?? "operator";
+      const by = auditIdentity(request);
       return asHttp(() =>
         rollout.rollback(request.params.tier, body.reason, { by, ...(body.to ? { to: body.to } : {}) }),
       );

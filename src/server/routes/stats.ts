@@ -22,6 +22,7 @@ export async function statsRoutes(
   app.withTypeProvider<ZodTypeProvider>().get(
     "/v1/stats",
     {
+      config: { role: "reviewer" },
       schema: {
         summary: "Agreement, overrides, errors, distribution and latency from the decision log",
         tags: ["rollout"],

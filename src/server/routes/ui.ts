@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
 import { packageRoot } from "../../paths.js";
+import { declareScopeRole } from "../plugins/auth.js";
 
 export interface UiRouteOptions {
   /** The console's folder (index.html, styles.css, dist/); defaults to the package's ui/. */
@@ -60,12 +61,14 @@ async function registerUi(app: FastifyInstance, root: string): Promise<void> {
 
   // "/ui" -> "/ui/": the page's relative URLs (./dist/main.js, ../v1/...) resolve against the slash.
   // A relative Location keeps any path prefix a reverse proxy added in front of the sidecar.
-  app.get("/ui", { schema: { hide: true } }, async (_request, reply) => reply.redirect("ui/", 302));
+  app.get("/ui", { config: { role: "public" }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect("ui/", 302),
+  );
 
   if (!built) {
     // A checkout where `npm run build:ui` has not run: say so instead of serving a page that stays blank.
     app.log.warn({ root }, "review console not built: run `npm run build:ui`");
-    app.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
+    app.get("/ui/*", { config: { role: "public" }, schema: { hide: true } }, async (_request, reply) =>
       reply
         .code(503)
         .type("text/plain; charset=utf-8")
@@ -76,6 +79,14 @@ async function registerUi(app: FastifyInstance, root: string): Promise<void> {
     return;
   }
 
+  // @fastify/static's routes take no config: their scope declares them public.
+  await app.register(async (files) => {
+    declareScopeRole(files, "public");
+    await registerStatic(files, root);
+  });
+}
+
+async function registerStatic(app: FastifyInstance, root: string): Promise<void> {
   await app.register(fastifyStatic, {
     root: uplotDir(),
     prefix: "/ui/vendor/uplot/",

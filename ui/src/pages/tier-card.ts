@@ -7,11 +7,11 @@ import { measureFacts } from "./measures-view.js";
 
 /**
  * Promote or roll back a tier. Both change what callers apply, so both ask why (the note or reason is
- * recorded with the event); who is taken from the reviewer token when auth is on.
+ * recorded with the event). Who is recorded from the reviewer token ("anonymous" with auth off): the
+ * sidecar takes no name from the form.
  */
 function modeControls(t: TierRollout, onDone: () => void): HTMLElement {
   const msg = h("div", { "aria-live": "polite" });
-  const byId = uid("by");
   const noteId = uid("note");
   const reasonId = uid("reason");
   const toId = uid("to");
@@ -24,12 +24,6 @@ function modeControls(t: TierRollout, onDone: () => void): HTMLElement {
       { class: "field" },
       h("label", { for: noteId }, "Why promote (recorded)"),
       h("input", { id: noteId, name: "note", required: true }),
-    ),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: byId }, "By (optional with a token)"),
-      h("input", { id: byId, name: "by" }),
     ),
     h(
       "button",
@@ -72,10 +66,7 @@ function modeControls(t: TierRollout, onDone: () => void): HTMLElement {
   promote.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = new FormData(promote);
-    const by = String(f.get("by") ?? "").trim();
-    void run("promote", () =>
-      api.promote(t.tier, { note: String(f.get("note") ?? ""), ...(by ? { by } : {}) }),
-    );
+    void run("promote", () => api.promote(t.tier, { note: String(f.get("note") ?? "") }));
   });
   rollback.addEventListener("submit", (e) => {
     e.preventDefault();
