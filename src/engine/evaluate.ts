@@ -412,13 +412,13 @@ function decide(i: DecideInput): Outcome {
     const config = /config|setting|flag/.test(i.action);
     return attest(
       config ? "config_change_with_deploy_impact" : "change_with_deploy_impact",
-      `require attestation: a human with ${i.effectiveClass} rights should verify the production impact before it ships`,
+      `require attestation: a human with ${i.effectiveClass} rights should verify what it does to production before it ships`,
     );
   }
   if (i.band === "borderline") {
     return attest(
       `borderline_${i.action}_trust`,
-      "require attestation: attestation recommended, a human should confirm before the actor proceeds",
+      "require attestation: a human's confirmation is recommended before the actor proceeds",
     );
   }
   if (i.escalating.length > 0) return attest(classifyEscalation(i), conclusionFor(i.escalating[0]!.id));
@@ -475,10 +475,10 @@ function classifyEscalation(i: DecideInput): string {
 function conclusionFor(id: string): string {
   switch (id) {
     case "off_hours_deviation":
-      return "require attestation: additional verification of the actor's identity and intent is recommended";
+      return "require attestation: further verification of the actor's identity and intent is recommended";
     case "identity_decline":
     case "recent_failures":
-      return "require attestation: investigate before allowing";
+      return "require attestation: to be investigated before it is allowed";
     case "emergency_without_oversight":
       return "require attestation: the action needs human oversight before it runs";
     case "embedded_instruction":

@@ -122,7 +122,7 @@ const GROUPS: string[][] = [
   ["investigate", "investigation", "examine", "scrutinize", "scrutiny", "probe", "look"],
   ["before", "prior", "first", "until"],
   ["exemplary", "excellent", "outstanding", "model"],
-  ["automation", "automated", "automatic", "bot", "ci", "pipeline", "machine"],
+  ["automation", "automated", "automatic", "automatically", "auto", "bot", "ci", "pipeline", "machine"],
   ["established", "proven", "consistent", "long-standing", "track"],
   ["config", "configuration", "setting", "settings"],
   ["code", "source"],

@@ -52,7 +52,7 @@ export const ActionClassDefSchema = z.strictObject({
 export const ResourceRiskSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]*$/, { error: "expected a snake_case id" }),
   description: z.string(),
-  /** How the reasoning names such a resource, e.g. "a public resource", "a production environment". */
+  /** How the reasoning names such a resource, e.g. "publicly published documentation", "a production environment". */
   label: z.string().optional(),
   patterns: z.array(pattern).min(1),
   /** Risk of each action class on this resource. */

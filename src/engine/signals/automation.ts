@@ -26,10 +26,10 @@ export const detectAutomation: Detector = (ctx) => {
       detail: `automation with exemplary identity (level ${im?.level}${im?.coherence !== undefined ? `, coherence ${im.coherence}` : ""}), trust ${ctx.trust.toFixed(2)}; ${record}`,
       effect: mitigates ? "mitigate" : "note",
       rule: mitigates
-        ? "context.automation: exemplary automation with an established pattern lowers the risk of non-production work"
+        ? "context.automation: exemplary automation with a long-established record lowers the risk of non-production work"
         : "context.automation: exemplary automation is noted; production and critical targets keep their risk",
       step: "context",
-      phrase: `automation with an exemplary identity and an established pattern (${record})`,
+      phrase: `automation whose identity is rated exemplary, with a long-established working pattern (${record})`,
     },
   ];
 };

@@ -30,8 +30,8 @@ export const detectDeployImpact: Detector = (ctx) => {
           rule: "context.hidden_deploy: a change rolled out to production automatically is treated as a production deploy",
           step: "context",
           phrase: isConfig
-            ? "config vs code distinction: unlike a code change that waits for a deploy, this configuration change auto-deploys to production, so it has production impact and counts as a production deploy"
-            : "this change auto-deploys to production on merge, so it has production impact and counts as a production deploy",
+            ? "unlike a code change that waits for a deploy, this configuration change is deployed to production automatically, so it has an impact on production and counts as a production deploy"
+            : "this change is deployed to production automatically on merge, so it has an impact on production and counts as a production deploy",
           escalatesTo: "deploy",
         },
       ];

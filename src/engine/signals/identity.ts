@@ -48,7 +48,7 @@ export const detectIdentity: Detector = (ctx) => {
       effect: "escalate",
       rule,
       step: "context",
-      phrase: `a recent pattern change: ${reasons.join("; ")}`,
+      phrase: `the actor's pattern changed recently: ${reasons.join("; ")}`,
       suspicious: true,
     });
   }

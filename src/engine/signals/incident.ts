@@ -49,10 +49,10 @@ export const detectIncident: Detector = (ctx) => {
       : "context.incident: an emergency change without an available approver needs human oversight (attestation)",
     step: "context",
     phrase: oversight
-      ? `emergency context: an active incident (${value}), with approval by ${approval.state === "valid" ? approval.approver : ""}`
+      ? `in the context of an active incident (${value}), with approval by ${approval.state === "valid" ? approval.approver : ""}`
       : changes
-        ? `emergency context: an active incident (${incidentField} ${value}) and ${approvalWords}, so the change needs human oversight`
-        : "emergency context: an active incident, but a read changes nothing",
+        ? `in the context of an active incident (${incidentField} ${value}) and ${approvalWords}, the change needs human oversight`
+        : "in the context of an active incident, but a read changes nothing",
     emergency: { oversight },
   };
   return [f];

@@ -185,7 +185,7 @@ export const detectPropagation: Detector = (ctx) => {
       rule: "context.hidden_deploy: a change rolled out to production automatically is treated as a production deploy",
       step: "context",
       phrase:
-        "this change propagates to production or customers on its own, so it has production impact and counts as a production deploy",
+        "this change propagates to production or customers on its own, so it has an impact on production and counts as a production deploy",
       escalatesTo: "deploy",
     },
   ];

@@ -33,7 +33,7 @@ export const detectTiming: Detector = (ctx) => {
         effect: "escalate",
         rule: "context.working_hours: activity outside the actor's declared hours is a deviation",
         step: "context",
-        phrase: `unusual timing: ${localD.label} is outside the actor's declared hours ${label}`,
+        phrase: `an unusual hour: ${localD.label} is outside the actor's declared hours ${label}`,
         suspicious: true,
       },
     ];
@@ -58,7 +58,7 @@ export const detectTiming: Detector = (ctx) => {
         effect: "escalate",
         rule: "context.working_hours: activity outside the actor's stated hours is a deviation from their history",
         step: "context",
-        phrase: `unusual timing: ${localA.label} is outside the actor's usual ${label}, a pattern deviation from their stated history`,
+        phrase: `an unusual hour: ${localA.label} is outside the actor's usual ${label}, a deviation from the pattern of their stated history`,
         suspicious: true,
       },
     ];
@@ -93,7 +93,7 @@ export const detectTiming: Detector = (ctx) => {
       effect: "escalate",
       rule,
       step: "context",
-      phrase: `unusual timing: ${when} is outside ${hoursLabel}, a pattern deviation from the actor's stated history`,
+      phrase: `an unusual hour: ${when} is outside ${hoursLabel}, a deviation from the pattern of the actor's stated history`,
       suspicious: true,
     };
     return [f];
