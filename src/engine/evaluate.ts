@@ -69,8 +69,9 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
   const normResource = normaliseName(rawResource);
   const resource = normResource.value;
   // Riskiest reading of the target: the name as written, as normalised, and what the action name names.
+  const rawLower = rawResource.toLowerCase();
   const resources = uniqueResources([
-    ...matchResources(cp, rawResource.toLowerCase()),
+    ...(rawLower === resource ? [] : matchResources(cp, rawLower)),
     ...matchResources(cp, resource),
     ...matchResources(cp, action),
   ]);

@@ -1,3 +1,5 @@
+import { Memo } from "./memo.js";
+
 /**
  * Word-level reading of free text for risk kinds, in linear time and in several languages.
  *
@@ -89,6 +91,7 @@ const NEGATIONS = new Set([
 
 /** Lower case, NFKC, accents and invisible characters removed: "Überwachung" -> "uberwachung". */
 export function foldText(s: string): string {
+  if (ASCII_TEXT.test(s)) return s.toLowerCase().replace(/`/g, "'");
   return s
     .normalize("NFKD")
     .replace(/[\p{M}\p{Cf}]/gu, "")
@@ -97,19 +100,45 @@ export function foldText(s: string): string {
     .replace(/[’‘`]/g, "'");
 }
 
+const ASCII_TEXT = /^[\x00-\x7f]*$/;
 const WORD = /[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu;
 
 /** Word tokens; contractions lose their apostrophe ("don't" -> "dont") so negations read as one word. */
 export function tokens(folded: string): string[] {
+  if (!ASCII_TEXT.test(folded)) {
+    const out: string[] = [];
+    for (const m of folded.matchAll(WORD)) out.push(m[0].replace("'", ""));
+    return out;
+  }
+  // ASCII: one pass over the characters (the common case; no regex iterator per call).
   const out: string[] = [];
-  for (const m of folded.matchAll(WORD)) out.push(m[0].replace("'", ""));
+  let word = "";
+  for (let i = 0; i < folded.length; i++) {
+    const c = folded.charCodeAt(i);
+    const alnum = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (alnum) word += folded[i];
+    else if (c === 39 && word && i + 1 < folded.length && /[a-z]/.test(folded[i + 1]!)) continue;
+    else if (word) {
+      out.push(word);
+      word = "";
+    }
+  }
+  if (word) out.push(word);
   return out;
 }
 
 /** Clause boundaries: . ! ? ; or a line break, but not the point inside "0.72" or "v1.2". */
 const CLAUSE_END = /[!?;\n]+|\.(?!\d)/g;
 
+/** Clauses of a text, memoised: team contexts and histories repeat from request to request. */
 export function clauses(path: string, raw: string): Clause[] {
+  if (raw.length > 2048) return splitClauses(path, raw);
+  return clauseMemo.get(`${path}\u0000${raw}`, () => splitClauses(path, raw));
+}
+
+const clauseMemo = new Memo<Clause[]>(512);
+
+function splitClauses(path: string, raw: string): Clause[] {
   const folded = foldText(raw);
   const out: Clause[] = [];
   for (const part of folded.split(CLAUSE_END)) {
@@ -132,33 +161,55 @@ function compileTerm(term: string): CompiledTerm {
 }
 
 export class TermSet {
-  private readonly byFirst = new Map<string, CompiledTerm[]>();
+  /** Terms whose first word is exact, by that word. */
+  private readonly exact = new Map<string, CompiledTerm[]>();
+  /** Terms whose first word is a prefix, by its first three letters (shorter prefixes apart). */
+  private readonly byPrefix = new Map<string, CompiledTerm[]>();
+  private readonly shortPrefixes: CompiledTerm[] = [];
 
   constructor(terms: readonly string[]) {
     for (const t of terms) {
       const c = compileTerm(t);
-      if (!c.words.length) continue;
-      // Indexed by the first two letters of the first word: a token is compared with few terms.
-      const key = c.words[0]!.w.slice(0, 2);
-      const list = this.byFirst.get(key) ?? [];
-      list.push(c);
-      this.byFirst.set(key, list);
+      const first = c.words[0];
+      if (!first) continue;
+      if (!first.prefix) push(this.exact, first.w, c);
+      else if (first.w.length >= 3) push(this.byPrefix, first.w.slice(0, 3), c);
+      else this.shortPrefixes.push(c);
     }
   }
 
-  /** Positions (token index) and source of each term occurrence in the tokens. */
-  *find(tokens: readonly string[]): Generator<{ at: number; term: string }> {
-    for (let i = 0; i < tokens.length; i++) {
-      const cands = this.byFirst.get(tokens[i]!.slice(0, 2));
-      if (!cands) continue;
-      for (const c of cands) {
-        if (matchesAt(c, tokens, i)) {
-          yield { at: i, term: c.source };
-          break;
-        }
+  /** Index of the first token (from `start`) where a term begins and `accept` agrees, or -1; sets `hit`. */
+  findFrom(
+    tokens: readonly string[],
+    start: number,
+    accept: (at: number) => boolean,
+    hit: { term: string },
+  ): number {
+    for (let i = start; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const term =
+        first(this.exact.get(t), tokens, i) ??
+        (t.length >= 3 ? first(this.byPrefix.get(t.slice(0, 3)), tokens, i) : undefined) ??
+        first(this.shortPrefixes, tokens, i);
+      if (term !== undefined && accept(i)) {
+        hit.term = term;
+        return i;
       }
     }
+    return -1;
   }
+}
+
+function push(m: Map<string, CompiledTerm[]>, k: string, c: CompiledTerm): void {
+  const list = m.get(k);
+  if (list) list.push(c);
+  else m.set(k, [c]);
+}
+
+function first(cands: CompiledTerm[] | undefined, tokens: readonly string[], i: number): string | undefined {
+  if (!cands) return undefined;
+  for (const c of cands) if (matchesAt(c, tokens, i)) return c.source;
+  return undefined;
 }
 
 function matchesAt(c: CompiledTerm, tokens: readonly string[], i: number): boolean {
@@ -170,6 +221,10 @@ function matchesAt(c: CompiledTerm, tokens: readonly string[], i: number): boole
   }
   return true;
 }
+
+const always = (): boolean => true;
+
+const verdicts = new WeakMap<Clause, Map<Kind, Hit | undefined>>();
 
 const negatedAt = (tokens: readonly string[], at: number): boolean =>
   (at >= 1 && NEGATIONS.has(tokens[at - 1]!)) || (at >= 2 && NEGATIONS.has(tokens[at - 2]!));
@@ -192,16 +247,25 @@ export class Kind {
   }
 
   inClause(c: Clause): Hit | undefined {
+    // Clauses are memoised with their text, so a kind's verdict on one is too: repeated contexts are free.
+    let seen = verdicts.get(c);
+    if (!seen) {
+      seen = new Map();
+      verdicts.set(c, seen);
+    }
+    if (seen.has(this)) return seen.get(this);
+    const hit = this.match(c);
+    seen.set(this, hit);
+    return hit;
+  }
+
+  private match(c: Clause): Hit | undefined {
     const terms: string[] = [];
+    const hit = { term: "" };
     for (let g = 0; g < this.sets.length; g++) {
-      let found: string | undefined;
-      for (const m of this.sets[g]!.find(c.tokens)) {
-        if (g === 0 && negatedAt(c.tokens, m.at)) continue;
-        found = m.term;
-        break;
-      }
-      if (found === undefined) return undefined;
-      terms.push(found);
+      const at = this.sets[g]!.findFrom(c.tokens, 0, g === 0 ? (i) => !negatedAt(c.tokens, i) : always, hit);
+      if (at < 0) return undefined;
+      terms.push(hit.term);
     }
     return { path: c.path, clause: c.text, terms };
   }

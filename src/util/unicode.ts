@@ -26,14 +26,19 @@ export interface NormalisedName {
   alterations: string[];
 }
 
+/** Printable ASCII needs none of the Unicode work below (the common case, kept fast). */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
 /** Normalises a name for matching (lower case) and says what it had to undo. */
 export function normaliseName(raw: string): NormalisedName {
+  if (PLAIN_ASCII.test(raw)) return { value: raw.toLowerCase().trim(), alterations: [] };
   const f = foldName(raw);
   return { value: f.value.toLowerCase().trim(), alterations: f.alterations };
 }
 
 /** As normaliseName, keeping case (camelCase boundaries still matter to the caller). */
 export function foldName(raw: string): NormalisedName {
+  if (PLAIN_ASCII.test(raw)) return { value: raw, alterations: [] };
   const alterations: string[] = [];
   const nfkc = raw.normalize("NFKC");
   if (nfkc !== raw.normalize("NFC")) alterations.push("compatibility (e.g. full-width) characters");
@@ -53,6 +58,7 @@ export function foldName(raw: string): NormalisedName {
 
 /** Text for reading (not for display): NFKC with invisible controls removed, so a word cannot be split. */
 export function readableText(raw: string): string {
+  if (PLAIN_ASCII.test(raw)) return raw;
   return raw.normalize("NFKC").replace(INVISIBLE, "");
 }
 

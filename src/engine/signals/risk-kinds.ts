@@ -1,4 +1,5 @@
 import { type Clause, foldText, type Hit, Kind, tokens } from "../lexicon.js";
+import { Memo } from "../memo.js";
 import { checkApproval } from "./approval.js";
 import type { Detector, Finding, SignalContext } from "./types.js";
 import * as V from "./vocabulary.js";
@@ -42,13 +43,17 @@ function escalation(id: string, h: Hit, rule: string, phrase: string, extra: Par
 
 /** Clauses of the action name and the resource: "mute_alerts" on "pagerduty/prod" reads as text too. */
 function nameClauses(ctx: SignalContext): Clause[] {
-  const out: Clause[] = [];
-  const a = tokens(foldText(ctx.action.replace(/_/g, " ")));
-  if (a.length) out.push({ path: "action_type", text: ctx.action, tokens: a });
-  const r = tokens(foldText(ctx.resource));
-  if (r.length) out.push({ path: "resource", text: ctx.resource, tokens: r });
-  return out;
+  return nameMemo.get(`${ctx.action}\u0000${ctx.resource}`, () => {
+    const out: Clause[] = [];
+    const a = tokens(foldText(ctx.action.replace(/_/g, " ")));
+    if (a.length) out.push({ path: "action_type", text: ctx.action, tokens: a });
+    const r = tokens(foldText(ctx.resource));
+    if (r.length) out.push({ path: "resource", text: ctx.resource, tokens: r });
+    return out;
+  });
 }
+
+const nameMemo = new Memo<Clause[]>(1024);
 
 export const detectSuppression: Detector = (ctx) => {
   const h = SUPPRESSION.first(ctx.clauses) ?? SUPPRESSION.first(nameClauses(ctx));
