@@ -37,7 +37,7 @@ export function createAdvisor(opts: AdvisorOptions = {}): Advisor {
 
   const adviseParsed = async (req: ParsedRequest, o: AdviseOptions = {}): Promise<Decision> => {
     const started = performance.now();
-    const verdict = engine.evaluate(req.situation);
+    const verdict = o.verdict ?? engine.evaluate(req.situation);
     if (kind === "rules" || !opts.llm) return verdictToDecision(verdict, versions(), started, o.decisionId);
     // llm / hybrid: routing, guard rails and fail-closed fallback live in hybrid.ts.
     const { core } = await decideWithLlm({

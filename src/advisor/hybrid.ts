@@ -1,8 +1,12 @@
 import { performance } from "node:perf_hooks";
 import type { EngineVerdict } from "../engine/types.js";
+import { CircuitOpenError } from "../llm/circuit.js";
+import { LlmOutputError } from "../llm/llama/errors.js";
+import { LlmHttpError } from "../llm/openai/errors.js";
 import { AdviceParseError } from "../llm/parse/result.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { DecisionValue, RiskLevel } from "../schemas/common.js";
+import { maxRisk } from "../schemas/common.js";
 import {
   type Decision,
   isCompactAdvice,
@@ -12,6 +16,8 @@ import {
 } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
 import { newDecisionId } from "./decision-id.js";
+import { type DecisionCore, type FailClosedCause, failClosed, isFailClosedCause } from "./fail-closed.js";
+import { DeadlineExceededError, withDeadline } from "./patterns/deadline.js";
 
 /**
  * Combining the rules engine with the LLM policy interpreter.
@@ -26,8 +32,7 @@ import { newDecisionId } from "./decision-id.js";
  * when that is stricter, with source "fallback" and the cause; never allow.
  */
 
-/** The decision without id, versions and latency, which the advisor adds. */
-export type DecisionCore = Omit<Decision, "decisionId" | "versions" | "latencyMs">;
+export type { DecisionCore } from "./fail-closed.js";
 
 export interface LlmPathRequest {
   engine: "llm" | "hybrid";
@@ -47,11 +52,7 @@ export interface LlmPathResult {
   raw?: string;
 }
 
-const RISK_ORDER: readonly RiskLevel[] = ["low", "medium", "high", "critical"];
 const STRICTNESS: Record<DecisionValue, number> = { allow: 0, require_attestation: 1, deny: 2 };
-
-export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel =>
-  RISK_ORDER.indexOf(a) >= RISK_ORDER.indexOf(b) ? a : b;
 
 /**
  * Whether the request goes to the LLM under this engine. Hybrid asks wherever the rules are unsure (an
@@ -187,88 +188,43 @@ export function combine(verdict: EngineVerdict, raw: ModelAdvice): DecisionCore 
   return core;
 }
 
-/** A short, log-friendly cause for a failed LLM call. */
+/** The fail-closed cause and detail of a failed LLM call, recognised by type and code, never by name. */
+export function failureOf(err: unknown, deadlineMs?: number): { cause: FailClosedCause; detail: string } {
+  if (err instanceof DeadlineExceededError)
+    return { cause: "timeout", detail: `no advice within ${deadlineMs ?? err.deadlineMs} ms` };
+  if (err instanceof AdviceParseError)
+    return { cause: "parse_failure", detail: `${err.failure.code}: ${err.failure.message}` };
+  if (err instanceof LlmOutputError)
+    return { cause: "parse_failure", detail: err.message || "unusable model output" };
+  if (err instanceof CircuitOpenError)
+    return { cause: "circuit_open", detail: err.message || "the model is failing; not asked" };
+  if (err instanceof LlmHttpError) return { cause: err.code, detail: err.message };
+  const e = err as { name?: string; code?: unknown; message?: string } | undefined;
+  if (e?.name === "AbortError") return { cause: "aborted", detail: e.message ?? "the request was aborted" };
+  if (typeof e?.code === "string" && isFailClosedCause(e.code))
+    return { cause: e.code, detail: e.message ?? "" };
+  return { cause: "backend_error", detail: e?.message ?? String(err) };
+}
+
+/** A short, log-friendly cause for a failed LLM call ("timeout: no advice within 200 ms"). */
 export function fallbackCauseOf(err: unknown, deadlineMs?: number): string {
-  if (err instanceof DeadlineError) return `timeout: no advice within ${deadlineMs} ms`;
-  if (err instanceof AdviceParseError) return `parse_failure: ${err.failure.code}: ${err.failure.message}`;
-  const e = err as { name?: string; code?: unknown; message?: string };
-  if (e?.name === "LlmOutputError")
-    return `parse_failure: ${e.message ?? "unusable model output"}`.slice(0, 500);
-  if (e?.name === "AbortError" || e?.code === "aborted")
-    return `aborted: ${e.message ?? "the request was aborted"}`;
-  if (e?.code === "timeout" || e?.name === "TimeoutError")
-    return `timeout: ${e.message ?? "the model did not answer in time"}`;
-  if (e?.name === "CircuitOpenError")
-    return `circuit_open: ${e.message ?? "the model is failing; not asked"}`;
-  const code = typeof e?.code === "string" ? e.code : "backend_error";
-  return `${code}: ${e?.message ?? String(err)}`.slice(0, 500);
+  const { cause, detail } = failureOf(err, deadlineMs);
+  return `${cause}: ${detail}`.slice(0, 500);
 }
 
-/**
- * The fail-closed answer: require_attestation, or the rules' deny when they deny (a failure must not loosen
- * anything). Never allow.
- */
-export function fallbackCore(verdict: EngineVerdict, cause: string): DecisionCore {
-  const decision: DecisionValue = verdict.decision === "deny" ? "deny" : "require_attestation";
-  return {
-    ...engineCore(verdict),
-    decision,
-    source: "fallback",
-    fallbackCause: cause,
-    reasoning: {
-      ...verdict.reasoning,
-      context:
-        `${verdict.reasoning.context} The policy interpreter gave no usable advice (${cause.split(":")[0]}), so the request fails closed to ${decision}.`.trim(),
-    },
-  };
+/** The fail-closed answer of the LLM path, with the failure as its cause (see fail-closed.ts). */
+export function fallbackCore(verdict: EngineVerdict, err: unknown, deadlineMs?: number): DecisionCore {
+  const { cause, detail } = failureOf(err, deadlineMs);
+  return failClosed(verdict, cause, detail, { detailInCause: true });
 }
 
-class DeadlineError extends Error {
-  constructor(ms: number) {
-    super(`no advice within ${ms} ms`);
-    this.name = "DeadlineError";
-  }
-}
-
-/** Runs the LLM with the caller's signal and deadline; rejects on whichever comes first. */
-async function adviseWithin(req: LlmPathRequest): ReturnType<LlmBackend["advise"]> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(req.signal?.reason);
-  if (req.signal?.aborted) throw Object.assign(new Error("the request was aborted"), { name: "AbortError" });
-  req.signal?.addEventListener("abort", onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const guards: Array<Promise<never>> = [
-    new Promise<never>((_, reject) => {
-      controller.signal.addEventListener(
-        "abort",
-        () => reject(Object.assign(new Error("the request was aborted"), { name: "AbortError" })),
-        { once: true },
-      );
-    }),
-  ];
-  if (req.deadlineMs !== undefined) {
-    guards.push(
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new DeadlineError(req.deadlineMs ?? 0));
-          controller.abort(new DeadlineError(req.deadlineMs ?? 0));
-        }, req.deadlineMs);
-      }),
-    );
-  }
-  // The guards reject after the race is over too (abort in finally): those rejections are expected.
-  for (const g of guards) g.catch(() => {});
-  try {
-    // The race stops waiting even for a backend that ignores its signal.
-    return await Promise.race([
-      req.llm.advise({ situation: req.situation, verdict: req.verdict, signal: controller.signal }),
-      ...guards,
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-    req.signal?.removeEventListener("abort", onAbort);
-    if (!controller.signal.aborted) controller.abort();
-  }
+/** Runs the LLM with the caller's signal and deadline (the one deadline helper); rejects on whichever comes first. */
+function adviseWithin(req: LlmPathRequest): ReturnType<LlmBackend["advise"]> {
+  return withDeadline(
+    req.deadlineMs,
+    (signal) => req.llm.advise({ situation: req.situation, verdict: req.verdict, signal }),
+    req.signal,
+  );
 }
 
 /** Decides one request on the llm or hybrid path. Never throws: failures become the fallback. */
@@ -278,7 +234,7 @@ export async function decideWithLlm(req: LlmPathRequest): Promise<LlmPathResult>
     const result = await adviseWithin(req);
     return { core: combine(req.verdict, result.advice), askedLlm: true, raw: result.raw };
   } catch (err) {
-    return { core: fallbackCore(req.verdict, fallbackCauseOf(err, req.deadlineMs)), askedLlm: true };
+    return { core: fallbackCore(req.verdict, err, req.deadlineMs), askedLlm: true };
   }
 }
 

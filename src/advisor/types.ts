@@ -20,6 +20,8 @@ export interface AdviseOptions {
   deadlineMs?: number;
   /** Use this id instead of a fresh one (e.g. an async job id). */
   decisionId?: string;
+  /** The rules' verdict on this very request, when the caller already has it: the rules run once. */
+  verdict?: EngineVerdict;
 }
 
 /** The in-process API: validate, decide, explain. Transport- and storage-agnostic. */

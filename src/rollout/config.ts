@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { capMode } from "../advisor/modes.js";
+import { MODE_RANK, type Mode } from "../schemas/common.js";
 import { type Tier, TierSchema } from "../schemas/decision.js";
 import { issuesFromZod } from "../schemas/errors.js";
-import type { Mode } from "../store/types.js";
 import { parseDuration } from "./duration.js";
 
 export const ModeSchema = z.enum(["shadow", "advisory", "enforce"]);
@@ -135,13 +136,10 @@ export function loadRolloutConfig(path: string): RolloutConfig {
   return parseRolloutConfig(raw, `rollout file ${path}`);
 }
 
-const RANK: Record<Mode, number> = { shadow: 0, advisory: 1, enforce: 2 };
-export const modeRank = (m: Mode): number => RANK[m];
+export const modeRank = (m: Mode): number => MODE_RANK[m];
 
-/** Admin actions are never enforced without a human: at most advisory, whatever the configuration says. */
-export function capForTier(tier: Tier, mode: Mode): Mode {
-  return tier === "admin" && RANK[mode] > RANK.advisory ? "advisory" : mode;
-}
+/** Admin actions are never enforced without a human: the one admin cap (src/advisor/modes.ts). */
+export const capForTier = capMode;
 
 /**
  * The mode the configuration states for a tier: --mode (override) > the tier's entry > defaultMode, then

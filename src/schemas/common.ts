@@ -33,5 +33,17 @@ export const nonEmpty = (what: string) =>
 export const RiskLevelSchema = z.enum(["low", "medium", "high", "critical"]);
 export type RiskLevel = z.infer<typeof RiskLevelSchema>;
 
+/** The one risk order, lowest first: every comparison of risk levels goes through it. */
+export const RISK_ORDER: readonly RiskLevel[] = RiskLevelSchema.options;
+export const riskRank = (r: RiskLevel): number => RISK_ORDER.indexOf(r);
+/** The riskiest of the levels given ("low" for none). */
+export const maxRisk = (...levels: RiskLevel[]): RiskLevel =>
+  levels.reduce<RiskLevel>((a, b) => (riskRank(b) > riskRank(a) ? b : a), "low");
+
+/** Rollout modes in rising authority: the advice is logged (shadow), shown (advisory) or applied (enforce). */
+export const ModeSchema = z.enum(["shadow", "advisory", "enforce"]);
+export type Mode = z.infer<typeof ModeSchema>;
+export const MODE_RANK: Readonly<Record<Mode, number>> = { shadow: 0, advisory: 1, enforce: 2 };
+
 export const DecisionValueSchema = z.enum(["allow", "deny", "require_attestation"]);
 export type DecisionValue = z.infer<typeof DecisionValueSchema>;

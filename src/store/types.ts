@@ -3,7 +3,9 @@ import type { Decision, Tier } from "../schemas/decision.js";
 import type { RequestShape } from "../schemas/request.js";
 import type { SqliteSync } from "./sqlite-writer-protocol.js";
 
-export type Mode = "shadow" | "advisory" | "enforce";
+export type { Mode } from "../schemas/common.js";
+
+import type { Mode } from "../schemas/common.js";
 
 export type ReviewCategory = "agree" | "too_strict" | "too_permissive" | "unclear";
 

@@ -1,9 +1,4 @@
 import { Command } from "commander";
-import {
-  addEmbeddingOptions,
-  type EmbeddingCliOptions,
-  embeddingMatcherFrom,
-} from "../../eval/embedding-options.js";
 import { runSuite } from "../../eval/run.js";
 import { loadSuite } from "../../eval/suite.js";
 import { formatReport } from "../../eval/table.js";
@@ -13,6 +8,7 @@ import {
   type InterpreterAnswer,
   startInterpreterServer,
 } from "../../testing/interpreter-server.js";
+import { addEmbeddingOptions, type EmbeddingCliOptions, embeddingMatcherFrom } from "../embedding-options.js";
 import { addEngineOptions, advisorFromOptions, type EngineCliOptions } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 

@@ -1,4 +1,4 @@
-import type { DecisionValue, RiskLevel } from "../../schemas/common.js";
+import { type DecisionValue, RISK_ORDER, type RiskLevel } from "../../schemas/common.js";
 import { ADVICE_LIMITS } from "./advice-schema.js";
 
 /** Markdown emphasis and code marks around words: "**Decision:**", "`allow`", "__deny__". */
@@ -63,8 +63,6 @@ export function parseDecisionValue(raw: string): DecisionParse {
   if (only === "allow" && QUALIFIER.test(v)) return { ok: true, value: "require_attestation" };
   return { ok: true, value: only as DecisionValue };
 }
-
-const RISK_ORDER: RiskLevel[] = ["low", "medium", "high", "critical"];
 
 /** Reads a risk level; "medium-high" takes the higher one, "moderate" is medium. */
 export function parseRiskValue(raw: string): RiskLevel | undefined {

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
 import type { EngineKind } from "../advisor/types.js";
-import { UsageError } from "../cli/errors.js";
-import { createEmbeddingMatcher, DEFAULT_SIMILARITY_THRESHOLD, type EmbeddingMatcher } from "./embedding.js";
+import {
+  createEmbeddingMatcher,
+  DEFAULT_SIMILARITY_THRESHOLD,
+  type EmbeddingMatcher,
+} from "../eval/embedding.js";
+import { UsageError } from "./errors.js";
 
 export interface EmbeddingCliOptions {
   engine: EngineKind;
@@ -56,7 +60,7 @@ export async function embeddingMatcherFrom(
   const path = o.embeddingModel ?? (o.engine !== "rules" ? o.model : undefined);
   if (!path) return undefined;
   // Loaded lazily: the rules-only eval never pays for node-llama-cpp.
-  const { openEmbeddingModel } = await import("./embedding-llama.js");
+  const { openEmbeddingModel } = await import("../eval/embedding-llama.js");
   const embedder = await openEmbeddingModel(path, log, o.embeddingThreads);
   return createEmbeddingMatcher(
     embedder,
