@@ -5,7 +5,7 @@ import { LlmOutputError } from "../llm/llama/errors.js";
 import { LlmHttpError } from "../llm/openai/errors.js";
 import { AdviceParseError } from "../llm/parse/result.js";
 import type { LlmBackend } from "../llm/types.js";
-import type { DecisionValue, RiskLevel } from "../schemas/common.js";
+import type { DecisionValue } from "../schemas/common.js";
 import { maxRisk } from "../schemas/common.js";
 import {
   type Decision,

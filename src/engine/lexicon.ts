@@ -100,7 +100,7 @@ export function foldText(s: string): string {
     .replace(/[’‘`]/g, "'");
 }
 
-const ASCII_TEXT = /^[\x00-\x7f]*$/;
+const ASCII_TEXT = /^[\t\n\r\x20-\x7e]*$/;
 const WORD = /[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu;
 
 /** Word tokens; contractions lose their apostrophe ("don't" -> "dont") so negations read as one word. */
