@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { DecisionValue } from "../schemas/common.js";
+import type { DecisionValue, Mode } from "../schemas/common.js";
 import type { Decision } from "../schemas/decision.js";
 import type { R6Request } from "../schemas/r6.js";
 import type { Situation } from "../schemas/situation.js";
+import { backoffMs, sleep } from "../util/backoff.js";
 import { PolicyAdvisorError } from "./errors.js";
 
 export { PolicyAdvisorError } from "./errors.js";
-export type { Decision, DecisionValue, R6Request, Situation };
-
-export type Mode = "shadow" | "advisory" | "enforce";
+export type { Decision, DecisionValue, Mode, R6Request, Situation };
 
 /** What POST /v1/advisory answers: the decision JSON plus the mode and the decision to apply. */
 export type AdvisoryAnswer = Decision & {
@@ -65,19 +64,6 @@ export interface AdviseOptions {
   deadlineMs?: number;
   signal?: AbortSignal;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 
 /**
  * Client of the policy-advisor sidecar. Retries what is worth retrying (429 and 503, honouring
@@ -194,8 +180,7 @@ export class PolicyAdvisorClient {
       if (signal?.aborted) throw err;
       const retryable = err.status === 0 || err.status === 429 || err.status === 503;
       if (!retryable || attempt >= retries) throw err;
-      const backoff =
-        Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+      const backoff = backoffMs(attempt, this.opts.backoffMs, this.opts.maxBackoffMs);
       const wait =
         err.retryAfterSeconds !== undefined ? Math.max(backoff, err.retryAfterSeconds * 1000) : backoff;
       attempt++;

@@ -1,10 +1,10 @@
 import { performance } from "node:perf_hooks";
 import { loadVariant, type PromptVariant, renderPrompt, toChatMessages } from "../../prompts/index.js";
+import { backoffMs, sleep } from "../../util/backoff.js";
 import { answerJsonSchema } from "../parse/advice-schema.js";
 import { parseAdvice } from "../parse/index.js";
 import { AdviceParseError } from "../parse/result.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
-import { backoffMs, sleep } from "./backoff.js";
 import { LlmHttpError } from "./errors.js";
 import {
   type ChatCompletion,
