@@ -73,23 +73,55 @@ export function parseRiskValue(raw: string): RiskLevel | undefined {
 
 /** A snake_case label from whatever the model wrote ("Unusual Timing Commit" -> "unusual_timing_commit"). */
 export function normaliseClassification(raw: string): string {
+  // The first replace leaves no run of "_", so one "_" is all there is to trim at either end; /_+$/ would
+  // rescan a long run from each of its starts.
   return stripEmphasis(raw)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
+    .replace(/^_|_$/g, "")
     .slice(0, ADVICE_LIMITS.classification)
-    .replace(/_+$/, "");
+    .replace(/_$/, "");
 }
 
 export const cleanText = (s: string): string => stripEmphasis(s).replace(/\s+/g, " ").trim();
 
+const THINKING_TAGS = ["think", "thinking", "reasoning"] as const;
+
+/** The thinking tag opened at `at` ("<think>", any case), if one is. */
+function openingTag(text: string, at: number): string | undefined {
+  for (const tag of THINKING_TAGS) {
+    const end = at + 1 + tag.length;
+    if (text[end] === ">" && text.slice(at + 1, end).toLowerCase() === tag) return tag;
+  }
+  return undefined;
+}
+
+/** Where "</tag>" (any case) first starts at or after `from`, or -1. */
+function closingTag(text: string, tag: string, from: number): number {
+  for (let at = text.indexOf("</", from); at >= 0; at = text.indexOf("</", at + 2)) {
+    const end = at + 2 + tag.length;
+    if (text[end] === ">" && text.slice(at + 2, end).toLowerCase() === tag) return at;
+  }
+  return -1;
+}
+
 /**
  * Removes a reasoning model's thinking ("<think>...</think>", "<reasoning>...</reasoning>"): drafts there may
  * name other decisions and must not count as answers. An unterminated block (generation cut off) is all
- * thinking.
+ * thinking. One pass, each character read once or twice: the regex form (a lazy block with a backreference)
+ * was cubic on repeated unclosed tags.
  */
 export function stripThinking(text: string): string {
-  return text
-    .replace(/<(think|thinking|reasoning)>[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<(think|thinking|reasoning)>[\s\S]*$/i, " ");
+  let out = "";
+  let kept = 0; // text before this is copied or dropped
+  for (let at = text.indexOf("<"); at >= 0; at = text.indexOf("<", at + 1)) {
+    const tag = openingTag(text, at);
+    if (tag === undefined) continue;
+    const close = closingTag(text, tag, at + tag.length + 2);
+    out += `${text.slice(kept, at)} `;
+    if (close < 0) return out; // cut off while thinking: the rest is thinking
+    kept = close + tag.length + 3;
+    at = kept - 1;
+  }
+  return kept === 0 ? text : out + text.slice(kept);
 }
