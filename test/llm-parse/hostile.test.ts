@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findJsonObjects, parseAdvice, parseFreeText, parseJsonAdvice } from "../../src/llm/parse/index.js";
-import { stripThinking } from "../../src/llm/parse/normalise.js";
+import { endsNegated, parseDecisionValue, stripThinking } from "../../src/llm/parse/normalise.js";
 
 /**
  * A hostile or broken model server controls the reply text: parsing it must take linear time. Replies are
@@ -107,5 +107,53 @@ describe("parsing a hostile model reply takes linear time", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("reads a negation before a decision word exactly as the regex form did", () => {
+    const oracle = /\b(not|never|don'?t|do\s+not|cannot|can'?t|shouldn'?t|no)\s+(?:\w+\s+){0,2}$/i;
+    const piece = fc.constantFrom(
+      "not",
+      "NOT",
+      "knot",
+      "(not",
+      "never",
+      "don't",
+      "dont",
+      "can't",
+      "cannot",
+      "shouldn't",
+      "no",
+      "uno",
+      "do",
+      "x-no",
+      "really",
+      "just",
+      "re-ally",
+      "'",
+      " ",
+      "  ",
+      "\t",
+      "\n",
+      ".",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
+        const before = pieces.join("");
+        expect(endsNegated(before)).toBe(oracle.test(before));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("a decision value naming thousands of decision words is read in linear time", () => {
+    // Was quadratic: the negation check rescanned the whole value before each word (2 s for these 30,000).
+    expect(quick(() => parseDecisionValue(`ok ${"allow ".repeat(30_000)}`))).toEqual({
+      ok: true,
+      value: "allow",
+    });
+    expect(quick(() => parseDecisionValue(`ok ${"allow ".repeat(30_000)}but do not allow`))).toEqual({
+      ok: false,
+      reason: "ambiguous",
+    });
   });
 });

@@ -11,7 +11,35 @@ export function stripEmphasis(s: string): string {
 
 const DECISION_WORD =
   /\b(allow(?:ed)?|approve[ds]?|den(?:y|ied)|reject(?:ed)?|requires?[\s_-]*(?:an?\s+)?attestation|attestation[\s_-]+required)\b/gi;
-const NEGATION = /\b(not|never|don'?t|do\s+not|cannot|can'?t|shouldn'?t|no)\s+(?:\w+\s+){0,2}$/i;
+const NEGATIONS = ["not", "never", "dont", "don't", "cannot", "cant", "can't", "shouldnt", "shouldn't", "no"];
+const isBlankChar = (c: string | undefined) => c !== undefined && c.trim() === ""; // \s
+const isWordChar = (c: string | undefined) => c !== undefined && /\w/.test(c);
+
+/** Whether a blank-free token ends in a negation that starts at a word boundary ("not", "(never"). */
+function endsInNegation(token: string): boolean {
+  const t = token.toLowerCase();
+  return NEGATIONS.some((n) => t.endsWith(n) && !isWordChar(t[t.length - n.length - 1]));
+}
+
+/**
+ * Whether `before` ends in a negation and then at most two words, each followed by blanks ("not ",
+ * "do not really "): what /\b(not|never|...)\s+(?:\w+\s+){0,2}$/i matched. Reads back over those three
+ * words only; the regex scanned all of `before` again for each decision word, quadratic in a long value.
+ */
+export function endsNegated(before: string): boolean {
+  let i = before.length;
+  for (let words = 0; words <= 2; words++) {
+    const blanksEnd = i;
+    while (isBlankChar(before[i - 1])) i--;
+    if (i === blanksEnd) return false; // a word must be followed by blanks
+    const tokenEnd = i;
+    while (i > 0 && !isBlankChar(before[i - 1])) i--;
+    const token = before.slice(i, tokenEnd);
+    if (endsInNegation(token)) return true;
+    if (!/^\w+$/.test(token)) return false; // only plain words may stand between
+  }
+  return false;
+}
 
 function decisionOf(word: string): DecisionValue {
   const w = word.toLowerCase();
@@ -49,7 +77,7 @@ export function parseDecisionValue(raw: string): DecisionParse {
   const found = new Set<DecisionValue>();
   for (const m of v.matchAll(DECISION_WORD)) {
     const before = v.slice(0, m.index);
-    if (NEGATION.test(before)) return { ok: false, reason: "ambiguous" };
+    if (endsNegated(before)) return { ok: false, reason: "ambiguous" };
     found.add(decisionOf(m[1] ?? ""));
   }
   if (found.size === 0) return { ok: false, reason: "none" };
