@@ -57,7 +57,12 @@ function remember(key: string, v: PatternVerdict): PatternVerdict {
   return v;
 }
 
-const params = (timeoutMs: number): Parameters => ({ timeout: timeoutMs });
+/**
+ * recheck's own defaults but for the automaton size: above 3,000 states (big alternations under \b) its
+ * ambiguity search took 10-30 s a pattern here, so those go to its fuzzer, which is bounded in time.
+ */
+export const ANALYSIS_PARAMS: Readonly<Parameters> = { maxNFASize: 3000 };
+const params = (timeoutMs: number): Parameters => ({ ...ANALYSIS_PARAMS, timeout: timeoutMs });
 
 /**
  * Checks one pattern, blocking until the analysis ends (at most `timeoutMs`). Meant for load time:
