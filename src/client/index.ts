@@ -4,6 +4,7 @@ import type { Decision } from "../schemas/decision.js";
 import type { R6Request } from "../schemas/r6.js";
 import type { Situation } from "../schemas/situation.js";
 import { backoffMs, sleep } from "../util/backoff.js";
+import { trimEndChar } from "../util/text.js";
 import { PolicyAdvisorError } from "./errors.js";
 
 export { PolicyAdvisorError } from "./errors.js";
@@ -75,7 +76,7 @@ export class PolicyAdvisorClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: ClientOptions) {
-    this.base = options.baseUrl.replace(/\/+$/, "");
+    this.base = trimEndChar(options.baseUrl, "/");
     this.opts = {
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,

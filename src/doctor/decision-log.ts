@@ -59,5 +59,6 @@ export async function checkDecisionLog(target: string = DEFAULT_DB): Promise<Che
 
 /** A URL without its password, for messages. */
 function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  // Anchored to the scheme's "//": unanchored, every "//" in a long URL rescanned the rest for an "@".
+  return url.replace(/^([^:/]+:\/\/[^:/@]+):[^@]*@/, "$1:***@");
 }

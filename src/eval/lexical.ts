@@ -1,4 +1,5 @@
 import { stemmer } from "stemmer";
+import { trimChar } from "../util/text.js";
 
 /**
  * Lexical reasoning-coverage matcher: does the reasoning express each expected element, in any wording?
@@ -157,7 +158,7 @@ const normalise = (s: string) =>
 export function conceptStems(phrase: string): string[] {
   return normalise(phrase)
     .split(/[\s-]+/)
-    .map((w) => w.replace(/^\.+|\.+$/g, ""))
+    .map((w) => trimChar(w, "."))
     .filter((w) => w && !STOP.has(w))
     .map((w) => {
       const s = stem(w);

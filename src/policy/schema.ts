@@ -1,21 +1,33 @@
 import { z } from "zod";
 import { RiskLevelSchema } from "../schemas/common.js";
+import { checkPattern, describeVerdict } from "../util/regex-safety.js";
 
 /** Action classes in rising base risk. Every action type falls into exactly one. */
 export const ActionClassSchema = z.enum(["read", "write", "deploy", "admin"]);
 export type ActionClass = z.infer<typeof ActionClassSchema>;
 
-const pattern = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s, "i");
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: "expected a valid regular expression" },
-);
+/** How the engine compiles policy patterns (src/engine/compiled.ts); the analysis must see the same flags. */
+const PATTERN_FLAGS = "i";
+
+/**
+ * A policy regex: valid, and linear-time on every input, since action types and resources come from callers
+ * and a backtracking pattern would let one request stall the decision thread.
+ */
+const pattern = z.string().superRefine((s, ctx) => {
+  try {
+    new RegExp(s, PATTERN_FLAGS);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "expected a valid regular expression" });
+    return;
+  }
+  const verdict = checkPattern(s, PATTERN_FLAGS);
+  if (!verdict.safe) {
+    ctx.addIssue({
+      code: "custom",
+      message: `pattern /${s}/${PATTERN_FLAGS} can take super-linear time (${describeVerdict(verdict)}); rewrite it without nested or overlapping quantifiers`,
+    });
+  }
+});
 
 const score = z.number().min(0).max(1);
 

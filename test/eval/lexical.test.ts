@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { lexicalCoverage, matchElementLexically } from "../../src/eval/lexical.js";
+import { conceptStems, lexicalCoverage, matchElementLexically } from "../../src/eval/lexical.js";
 
 describe("lexical reasoning-coverage matcher", () => {
+  it("drops dots around words, quickly even for a long run of them", () => {
+    expect(conceptStems("...rollback. ..deploy..")).toEqual(conceptStems("rollback deploy"));
+    // Was quadratic (/^\.+|\.+$/g rescans the run from each dot): seconds for this word.
+    const started = performance.now();
+    conceptStems(`x${".".repeat(60_000)}x`);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
   it("finds an exact phrase", () => {
     expect(matchElementLexically("borderline trust", "This is borderline trust for a deploy.").how).toBe(
       "exact",

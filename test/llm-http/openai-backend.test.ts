@@ -245,6 +245,19 @@ describe("OpenAI-compatible backend against a real local server", () => {
     expect((err as AdviceParseError).failure.code).toBe("no_answer");
   });
 
+  it("reads a hostile reply of nested braces and blanks in well under a second, as a typed parse failure", async () => {
+    // Quadratic in the old extractor: about 10 s of the decision thread for this one reply.
+    const hostile = `${"{".repeat(31_000)}${"}".repeat(31_000)}\`\`\`json\n${" ".repeat(900_000)}`;
+    server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion(hostile)));
+    const started = performance.now();
+    const err = await backend(server.url)
+      .advise(request())
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(err).toBeInstanceOf(AdviceParseError);
+    expect((err as AdviceParseError).failure.code).toBe("no_answer");
+  });
+
   it("the text variant never asks for response_format", async () => {
     server = await startChatServer((_r, _n, res) => sendJson(res, 200, completion(TEXT_ANSWER)));
     const b = backend(server.url, { prompt: "free-text" });

@@ -74,8 +74,19 @@ describe("model loading errors", () => {
     expect(classifyLoadError(new Error("ggml_backend_alloc: failed to allocate buffer"), "x").code).toBe(
       "out_of_memory",
     );
+    expect(classifyLoadError(new Error("CUDA malloc: allocation of 4 GiB FAILED"), "x").code).toBe(
+      "out_of_memory",
+    );
+    // "alloc ... fail" counts on one line only, as the message's own wording.
+    expect(classifyLoadError(new Error("alloc ok\nverify failed"), "x").code).toBe("load_failed");
     expect(classifyLoadError(new Error("unknown model architecture: 'foo'"), "m.gguf").code).toBe(
       "load_failed",
     );
+  });
+
+  it("classifies a long hostile message quickly (no backtracking over repeated alloc)", () => {
+    const started = performance.now();
+    expect(classifyLoadError(new Error("alloc ".repeat(50_000)), "x").code).toBe("load_failed");
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });

@@ -35,6 +35,31 @@ describe("policy documents", () => {
     expect(() => parsePolicy(text.replace("'billing'", "'bill(ing'"), "x.yaml")).toThrow(PolicyError);
   });
 
+  it("refuses a pattern that can backtrack super-linearly, naming its path, the pattern and an attack", () => {
+    // The third admin pattern becomes quadratic: "a" then any run of word characters then "a".
+    const admin = text.replace(
+      "'(rotate_(key|secret|credential)|create_token|manage_secret|disable_(audit|logging|mfa|2fa|auth)|policy_change|change_policy|admin)'",
+      () => "'(\\w+_)+admin$'", // a function: "$'" in a replacement string is special
+    );
+    expect(admin).not.toBe(text);
+    let message = "";
+    try {
+      parsePolicy(admin, "slow.yaml");
+    } catch (err) {
+      expect(err).toBeInstanceOf(PolicyError);
+      message = (err as Error).message;
+    }
+    expect(message).toContain("policy slow.yaml is invalid");
+    expect(message).toContain("actionClasses.admin.patterns[2]");
+    expect(message).toContain("pattern /(\\w+_)+admin$/i");
+    expect(message).toMatch(/exponential backtracking, e\.g\. on '.*'\.repeat\(\d+\)/);
+
+    const resource = text.replace("'credential'", "'cred.*tials'");
+    expect(() => parsePolicy(resource, "slow.yaml")).toThrow(
+      /resources\[0\]\.patterns\[1\]: pattern \/cred\.\*tials\/i can take super-linear time \(2nd degree polynomial backtracking, e\.g\. on /,
+    );
+  });
+
   it("accepts JSON as well as YAML", async () => {
     const { parse } = await import("yaml");
     const p = parsePolicy(JSON.stringify(parse(text)), "p.json");

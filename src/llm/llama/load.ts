@@ -92,12 +92,18 @@ export function sharedLlama(
   return p;
 }
 
+const OUT_OF_MEMORY =
+  /out of memory|insufficient memory|not enough (?:v?ram|memory)|failed to allocate|enomem/;
+
 function isOutOfMemory(err: unknown): boolean {
   if (err instanceof InsufficientMemoryError) return true;
-  const msg = err instanceof Error ? err.message : String(err);
-  return /out of memory|insufficient memory|not enough (v?ram|memory)|failed to allocate|alloc.*fail|ENOMEM/i.test(
-    msg,
-  );
+  const msg = (err instanceof Error ? err.message : String(err)).toLowerCase();
+  if (OUT_OF_MEMORY.test(msg)) return true;
+  // "alloc" then "fail" on one line, by search: /alloc.*fail/ rescans the line from every "alloc".
+  return msg.split(/[\n\r\u2028\u2029]/).some((line) => {
+    const at = line.indexOf("alloc");
+    return at >= 0 && line.includes("fail", at + 5);
+  });
 }
 
 /** Translates node-llama-cpp/llama.cpp failures into LlmLoadError with a hint. */

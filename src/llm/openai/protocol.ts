@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { trimEndChar } from "../../util/text.js";
 
 /** The parts of a chat-completions response we read; servers add much more, which is ignored. */
 export const ChatCompletionSchema = z.object({
@@ -36,7 +37,7 @@ export function chatCompletionsUrl(base: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`--llm-url: expected an http(s) URL, got "${base}"`);
   }
-  const path = url.pathname.replace(/\/+$/, "");
+  const path = trimEndChar(url.pathname, "/");
   if (path.endsWith("/chat/completions")) return url.toString();
   url.pathname = path.endsWith("/v1") ? `${path}/chat/completions` : `${path}/v1/chat/completions`;
   return url.toString();

@@ -27,43 +27,134 @@ function looseParse(text: string): unknown {
   }
 }
 
-/** Every balanced {...} in the text (string-aware), outermost first, in order of appearance. */
+/** Most objects taken from one text. */
+const MAX_OBJECTS = 16;
+/**
+ * Bounds on JSON.parse calls for one text, so that the work stays a fixed multiple of the text's length
+ * however its braces nest: at most this many calls (a failed parse throws, which costs microseconds)...
+ */
+const MAX_PARSE_ATTEMPTS = 256;
+/** ...and at most this many characters parsed per character of text (nested spans overlap). */
+const PARSE_CHARS_PER_CHAR = 8;
+/** Deepest object taken: a real answer is three levels deep; a deeper one would overflow JSON.stringify. */
+const MAX_OBJECT_DEPTH = 64;
+/** Most code fences read from one text. */
+const MAX_FENCES = 16;
+
+/** A balanced {...}: where it opens and closes (inclusive), and the balanced spans directly inside it. */
+interface Span {
+  start: number;
+  end: number;
+  children: Span[];
+}
+
+const OPEN = 0x7b; // {
+const CLOSE = 0x7d; // }
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c;
+
+/**
+ * The balanced span that opens at `start`, read string-aware from there, with every span nested in it:
+ * one pass over the span. Undefined when it never closes.
+ */
+function scanSpan(text: string, start: number): Span | undefined {
+  const open: Span[] = [];
+  let inString = false;
+  for (let j = start; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (inString) {
+      if (c === BACKSLASH) j++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN) {
+      const span: Span = { start: j, end: -1, children: [] };
+      open.at(-1)?.children.push(span);
+      open.push(span);
+    } else if (c === CLOSE) {
+      const span = open.pop() as Span;
+      span.end = j;
+      if (open.length === 0) return span;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every balanced {...} in the text (string-aware) that is a JSON object, outermost first, in order of
+ * appearance: a span that does not parse is searched for objects inside it. Linear: the spans come from one
+ * scan, and the parse bounds above hold (the old rescan from each "{" inside a span that did not parse was
+ * quadratic on nested braces). The one difference from that rescan: a "{" that sat inside a string of an
+ * enclosing span is not tried on its own, since telling its strings apart would need a scan of its own.
+ */
 export function findJsonObjects(text: string): Json[] {
   const found: Json[] = [];
-  let i = 0;
-  while (i < text.length && found.length < 16) {
-    const start = text.indexOf("{", i);
+  let attempts = 0;
+  let budget = PARSE_CHARS_PER_CHAR * text.length;
+  const more = () => found.length < MAX_OBJECTS && attempts < MAX_PARSE_ATTEMPTS && budget > 0;
+  let from = 0;
+  while (more()) {
+    const start = text.indexOf("{", from);
     if (start < 0) break;
-    let depth = 0;
-    let inString = false;
-    let end = -1;
-    for (let j = start; j < text.length; j++) {
-      const c = text[j];
-      if (inString) {
-        if (c === "\\") j++;
-        else if (c === '"') inString = false;
-      } else if (c === '"') inString = true;
-      else if (c === "{") depth++;
-      else if (c === "}" && --depth === 0) {
-        end = j;
-        break;
+    const root = scanSpan(text, start);
+    if (!root) break; // unbalanced to the end: nothing further can close
+    const todo: Span[] = [root]; // a stack: children pushed last-first come off in order of appearance
+    while (todo.length && more()) {
+      const span = todo.pop() as Span;
+      let value: unknown;
+      if (mayBeObject(text, span.start)) {
+        attempts++;
+        budget -= span.end + 1 - span.start;
+        value = looseParse(text.slice(span.start, span.end + 1));
       }
+      if (isObject(value) && withinDepth(value, MAX_OBJECT_DEPTH)) found.push(value);
+      else for (let k = span.children.length - 1; k >= 0; k--) todo.push(span.children[k] as Span);
     }
-    if (end < 0) break; // unbalanced to the end: nothing further can close
-    const value = looseParse(text.slice(start, end + 1));
-    if (isObject(value)) {
-      found.push(value);
-      i = end + 1;
-    } else {
-      i = start + 1; // not JSON: look for an object inside it
-    }
+    from = root.end + 1;
   }
   return found;
 }
 
-/** Code-fenced blocks first (```json ... ```), then the whole text. */
+/**
+ * Whether the span at `start` can parse as an object (after looseParse's repairs): JSON puts a key's quote,
+ * the closing brace or (for a trailing comma) a comma first. Prose in braces ("{is}") costs no parse.
+ */
+function mayBeObject(text: string, start: number): boolean {
+  let i = start + 1;
+  while (i < text.length && " \t\n\r".includes(text[i] as string)) i++;
+  return i < text.length && '"“”},'.includes(text[i] as string);
+}
+
+/** Whether a parsed value nests at most `max` levels (iterative: the value may be deeper than the stack). */
+function withinDepth(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+const isFenceInfo = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a); // [A-Za-z]
+const isBlank = (ch: string | undefined) => ch !== undefined && ch.trim() === ""; // \s, as String#trim
+
+/**
+ * Code-fenced blocks first (```json ... ```), then the whole text. Found by search: the regex form (a lazy
+ * body up to the next fence) rescanned the rest of the text from every unclosed fence.
+ */
 function candidateTexts(text: string): string[] {
-  const fenced = [...text.matchAll(/```[a-zA-Z]*\s*\n?([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  const fenced: string[] = [];
+  let open = text.indexOf("```");
+  while (open >= 0 && fenced.length < MAX_FENCES) {
+    let body = open + 3;
+    while (body < text.length && isFenceInfo(text.charCodeAt(body))) body++;
+    while (isBlank(text[body])) body++;
+    const close = text.indexOf("```", body);
+    if (close < 0) break;
+    fenced.push(text.slice(body, close));
+    open = text.indexOf("```", close + 3);
+  }
   return [...fenced, text];
 }
 

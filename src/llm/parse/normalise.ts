@@ -11,7 +11,35 @@ export function stripEmphasis(s: string): string {
 
 const DECISION_WORD =
   /\b(allow(?:ed)?|approve[ds]?|den(?:y|ied)|reject(?:ed)?|requires?[\s_-]*(?:an?\s+)?attestation|attestation[\s_-]+required)\b/gi;
-const NEGATION = /\b(not|never|don'?t|do\s+not|cannot|can'?t|shouldn'?t|no)\s+(?:\w+\s+){0,2}$/i;
+const NEGATIONS = ["not", "never", "dont", "don't", "cannot", "cant", "can't", "shouldnt", "shouldn't", "no"];
+const isBlankChar = (c: string | undefined) => c !== undefined && c.trim() === ""; // \s
+const isWordChar = (c: string | undefined) => c !== undefined && /\w/.test(c);
+
+/** Whether a blank-free token ends in a negation that starts at a word boundary ("not", "(never"). */
+function endsInNegation(token: string): boolean {
+  const t = token.toLowerCase();
+  return NEGATIONS.some((n) => t.endsWith(n) && !isWordChar(t[t.length - n.length - 1]));
+}
+
+/**
+ * Whether `before` ends in a negation and then at most two words, each followed by blanks ("not ",
+ * "do not really "): what /\b(not|never|...)\s+(?:\w+\s+){0,2}$/i matched. Reads back over those three
+ * words only; the regex scanned all of `before` again for each decision word, quadratic in a long value.
+ */
+export function endsNegated(before: string): boolean {
+  let i = before.length;
+  for (let words = 0; words <= 2; words++) {
+    const blanksEnd = i;
+    while (isBlankChar(before[i - 1])) i--;
+    if (i === blanksEnd) return false; // a word must be followed by blanks
+    const tokenEnd = i;
+    while (i > 0 && !isBlankChar(before[i - 1])) i--;
+    const token = before.slice(i, tokenEnd);
+    if (endsInNegation(token)) return true;
+    if (!/^\w+$/.test(token)) return false; // only plain words may stand between
+  }
+  return false;
+}
 
 function decisionOf(word: string): DecisionValue {
   const w = word.toLowerCase();
@@ -51,7 +79,7 @@ export function parseDecisionValue(raw: string): DecisionParse {
   const found = new Set<DecisionValue>();
   for (const m of v.matchAll(DECISION_WORD)) {
     const before = v.slice(0, m.index);
-    if (NEGATION.test(before)) return { ok: false, reason: "ambiguous" };
+    if (endsNegated(before)) return { ok: false, reason: "ambiguous" };
     found.add(decisionOf(m[1] ?? ""));
   }
   if (found.size === 0) return { ok: false, reason: "none" };
@@ -77,23 +105,55 @@ export function parseRiskValue(raw: string): RiskLevel | undefined {
 
 /** A snake_case label from whatever the model wrote ("Unusual Timing Commit" -> "unusual_timing_commit"). */
 export function normaliseClassification(raw: string): string {
+  // The first replace leaves no run of "_", so one "_" is all there is to trim at either end; /_+$/ would
+  // rescan a long run from each of its starts.
   return stripEmphasis(raw)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
+    .replace(/^_|_$/g, "")
     .slice(0, ADVICE_LIMITS.classification)
-    .replace(/_+$/, "");
+    .replace(/_$/, "");
 }
 
 export const cleanText = (s: string): string => stripEmphasis(s).replace(/\s+/g, " ").trim();
 
+const THINKING_TAGS = ["think", "thinking", "reasoning"] as const;
+
+/** The thinking tag opened at `at` ("<think>", any case), if one is. */
+function openingTag(text: string, at: number): string | undefined {
+  for (const tag of THINKING_TAGS) {
+    const end = at + 1 + tag.length;
+    if (text[end] === ">" && text.slice(at + 1, end).toLowerCase() === tag) return tag;
+  }
+  return undefined;
+}
+
+/** Where "</tag>" (any case) first starts at or after `from`, or -1. */
+function closingTag(text: string, tag: string, from: number): number {
+  for (let at = text.indexOf("</", from); at >= 0; at = text.indexOf("</", at + 2)) {
+    const end = at + 2 + tag.length;
+    if (text[end] === ">" && text.slice(at + 2, end).toLowerCase() === tag) return at;
+  }
+  return -1;
+}
+
 /**
  * Removes a reasoning model's thinking ("<think>...</think>", "<reasoning>...</reasoning>"): drafts there may
  * name other decisions and must not count as answers. An unterminated block (generation cut off) is all
- * thinking.
+ * thinking. One pass, each character read once or twice: the regex form (a lazy block with a backreference)
+ * was cubic on repeated unclosed tags.
  */
 export function stripThinking(text: string): string {
-  return text
-    .replace(/<(think|thinking|reasoning)>[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<(think|thinking|reasoning)>[\s\S]*$/i, " ");
+  let out = "";
+  let kept = 0; // text before this is copied or dropped
+  for (let at = text.indexOf("<"); at >= 0; at = text.indexOf("<", at + 1)) {
+    const tag = openingTag(text, at);
+    if (tag === undefined) continue;
+    const close = closingTag(text, tag, at + tag.length + 2);
+    out += `${text.slice(kept, at)} `;
+    if (close < 0) return out; // cut off while thinking: the rest is thinking
+    kept = close + tag.length + 3;
+    at = kept - 1;
+  }
+  return kept === 0 ? text : out + text.slice(kept);
 }

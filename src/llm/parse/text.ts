@@ -71,16 +71,32 @@ function stripLinePrefix(line: string): { text: string; heading: boolean } {
   return { text: t, heading };
 }
 
+/**
+ * A label: words of letters and "_" separated by spaces, 2 to 41 characters (checked after matching). The
+ * words cannot overlap the spaces around them, so a failed match backtracks in linear time; the old
+ * `[A-Za-z _]{1,40}?\s*` let a space belong to either and was quadratic on long blank runs.
+ */
+const LABEL = "([A-Za-z][A-Za-z_]*(?: +[A-Za-z_]+)*)";
+const LABEL_WITH_VALUE = new RegExp(String.raw`^${LABEL}\s*(?:[:：]|\s[-–—]\s|[–—])`);
+const BARE_LABEL = new RegExp(String.raw`^${LABEL}\s*(?::\s*)?$`);
+const labelLength = (label: string | undefined): label is string =>
+  label !== undefined && label.length >= 2 && label.length <= 41;
+
 function matchLabel(line: string): LabelLine | undefined {
   const { text, heading } = stripLinePrefix(line);
   const plain = stripEmphasis(text).trim();
   // "Label: value", "Label - value", "Label — value", or a bare label on a heading / bold line.
-  const m = /^([A-Za-z][A-Za-z _]{1,40}?)\s*(?:[:：]|\s[-–—]\s|[–—])\s*(.*)$/.exec(plain);
-  const bare = /^([A-Za-z][A-Za-z _]{1,40}?)\s*:?\s*$/.exec(plain);
+  const m = LABEL_WITH_VALUE.exec(plain);
+  const bare = BARE_LABEL.exec(plain);
   const boldOnly = /^\*\*[^*]+\*\*:?\s*$/.test(text);
   const candidates: Array<[string, string]> = [];
-  if (m?.[1] !== undefined) candidates.push([m[1], m[2] ?? ""]);
-  if (bare?.[1] !== undefined && (heading || boldOnly || /:\s*$/.test(plain))) candidates.push([bare[1], ""]);
+  const inline = m?.[1];
+  // The value: the rest after blanks, on this one line (a line break in it means no label here).
+  const rest = m ? plain.slice(m[0].length).trimStart() : "";
+  if (labelLength(inline) && !/[\n\r\u2028\u2029]/.test(rest)) candidates.push([inline, rest]);
+  const bareLabel = bare?.[1];
+  if (labelLength(bareLabel) && (heading || boldOnly || /:\s*$/.test(plain)))
+    candidates.push([bareLabel, ""]);
   for (const [label, value] of candidates) {
     const key = label.trim().toLowerCase().replace(/\s+/g, " ");
     for (const [field, re] of LABELS) if (re.test(key)) return { field, value: value.trim() };
