@@ -16,3 +16,14 @@ export function trimChar(s: string, ch: string): string {
   while (start < s.length && s[start] === ch) start++;
   return trimEndChar(s.slice(start), ch);
 }
+
+/** The end of the run of word characters (`\w`: ASCII letters, digits, "_") at `i`: where `\w*` stops. */
+export function wordEnd(s: string, i: number): number {
+  let j = i;
+  for (; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    const word = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+    if (!word) break;
+  }
+  return j;
+}
