@@ -15,6 +15,7 @@ import {
   type Versions,
 } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
+import { wordEnd } from "../util/text.js";
 import { newDecisionId } from "./decision-id.js";
 import { type DecisionCore, type FailClosedCause, failClosed, isFailClosedCause } from "./fail-closed.js";
 import { DeadlineExceededError, withDeadline } from "./patterns/deadline.js";
@@ -111,16 +112,33 @@ export const MODEL_REFERENCE_PREFIX = "interpreter (unverified): ";
  * "insufficient trust". An answer of allow whose own judgement says any of this is an attestation.
  */
 const QUALIFIED =
-  /\b(pending|after|once|until|unless|provided|subject to|conditional\w*|if\b|only if|review\w*|sign[- ]?off|signed off by|attest\w*|verif\w*|confirm\w*|approval|human|escalat\w*|insufficient|not sufficient|lacks?|below|too low|cannot|can't|should not|shouldn't|must not|not (be )?allowed|deny|denied|refuse\w*|reject\w*|suspicious|risky|unsafe|caution|however|but\b)/i;
+  /\b(pending|after|once|until|unless|provided|subject to|conditional|if\b|only if|review|sign[- ]?off|signed off by|attest|verif|confirm|approval|human|escalat|insufficient|not sufficient|lacks?|below|too low|cannot|can't|should not|shouldn't|must not|not (be )?allowed|deny|denied|refuse|reject|suspicious|risky|unsafe|caution|however|but\b)/i;
+/**
+ * QUALIFIED's stems: the word quoted is the whole word ("reviewed"), as `review\w*` gave it. Matched
+ * without the `\w*`, the regex is small enough for the ReDoS analyser to prove it linear.
+ */
+const QUALIFIED_STEMS = new Set([
+  "conditional",
+  "review",
+  "attest",
+  "verif",
+  "confirm",
+  "escalat",
+  "refuse",
+  "reject",
+]);
 
 /** The model's allow, read against its own words: a qualified or contradicted allow is an attestation. */
 export function qualifiedAllow(advice: ModelAdvice): string | undefined {
   if (advice.decision !== "allow") return undefined;
-  const text = isCompactAdvice(advice)
+  const raw = isCompactAdvice(advice)
     ? `${advice.classification} ${advice.context}`
     : `${advice.classification} ${Object.values(advice.reasoning).join(" ")}`;
-  const m = QUALIFIED.exec(text.replace(/_/g, " "));
-  return m ? m[0] : undefined;
+  const text = raw.replace(/_/g, " ");
+  const m = QUALIFIED.exec(text);
+  if (!m) return undefined;
+  const end = m.index + m[0].length;
+  return QUALIFIED_STEMS.has(m[0].toLowerCase()) ? text.slice(m.index, wordEnd(text, end)) : m[0];
 }
 
 /**

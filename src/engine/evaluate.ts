@@ -2,6 +2,7 @@ import type { ActionClass, ResourceRisk, RoleDef } from "../policy/schema.js";
 import type { DecisionValue, RiskLevel } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
+import { trimChar } from "../util/text.js";
 import { foldName, normaliseName } from "../util/unicode.js";
 import { CLASS_RANK, type CompiledPolicy, classifyAction, matchResources } from "./compiled.js";
 import { type Clause, clauses } from "./lexicon.js";
@@ -23,12 +24,14 @@ export function normaliseAction(type: string): string {
 
 function actionName(t: string): { value: string; alterations: string[] } {
   const f = foldName(t);
-  const value = f.value
-    .trim()
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .replace(/[^\p{L}\p{N}]+/gu, "_")
-    .replace(/^_+|_+$/g, "")
-    .toLowerCase();
+  // Underscores trimmed by a loop: /^_+|_+$/ rescans a long inner run of them from each start.
+  const value = trimChar(
+    f.value
+      .trim()
+      .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+      .replace(/[^\p{L}\p{N}]+/gu, "_"),
+    "_",
+  ).toLowerCase();
   return { value, alterations: f.alterations };
 }
 

@@ -125,12 +125,17 @@ function toHour(h: string, min: string | undefined, ampm: string | undefined): n
   return hour;
 }
 
+/**
+ * On text with single spaces (see hoursInText): one optional space where `\s*` stood, so that a run of
+ * blanks cannot be split between the space before "am" and the one after it (quadratic backtracking).
+ */
 const RANGE =
-  /\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\s*(?:-|–|—|to|until|till|and)\s*(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b/;
+  /\b(\d{1,2})(?::(\d{2}))? ?(am|pm)? ?(?:-|–|—|to|until|till|and) ?(\d{1,2})(?::(\d{2}))? ?(am|pm)?\b/;
 
 /** An hours range in text: "9-5", "9am to 5pm", "08:00-18:00", "22:00-06:00". */
 export function hoursInText(lower: string, explicitOnly = false): { start: number; end: number } | undefined {
-  const m = RANGE.exec(lower);
+  // Folded text (text.ts) already has one space between words; other text is folded the same way here.
+  const m = RANGE.exec(lower.replace(/\s+/g, " "));
   if (!m) {
     if (explicitOnly) return undefined;
     if (/\b(business|office|working|normal work(ing)?) hours\b/.test(lower)) return { start: 9, end: 17 };

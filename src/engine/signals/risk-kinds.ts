@@ -233,8 +233,11 @@ export const detectFailureHistory: Detector = (ctx) => {
   ];
 };
 
-const FROM_TO =
-  /from\s+(\d{1,3}(?:\.\d+)?)\s*(%|percent)?\s+(?:to|up to|->|→)\s+(\d{1,3}(?:\.\d+)?)\s*(%|percent)?/;
+/**
+ * "from 0.3 to 0.9", "from 30% up to 90 percent", read with blanks folded to single spaces: with `\s*`
+ * and `\s+` side by side a run of blanks split between them in every way (quadratic backtracking).
+ */
+const FROM_TO = /from (\d{1,3}(?:\.\d+)?) ?(%|percent)? (?:to|up to|->|→) (\d{1,3}(?:\.\d+)?) ?(%|percent)?/;
 
 export const detectRapidTrustRise: Detector = (ctx) => {
   for (const c of ctx.clauses) {
@@ -244,7 +247,7 @@ export const detectRapidTrustRise: Detector = (ctx) => {
       )
     )
       continue;
-    const m = FROM_TO.exec(c.text);
+    const m = FROM_TO.exec(c.text.replace(/\s+/g, " "));
     if (m) {
       const scale = (v: string, pct?: string) => (pct || Number(v) > 1 ? Number(v) / 100 : Number(v));
       const a = scale(m[1]!, m[2]);
