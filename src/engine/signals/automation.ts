@@ -1,8 +1,12 @@
 import { parseCount } from "../text.js";
 import type { Detector } from "./types.js";
 
+/**
+ * "1,200+ successful deploys", "a long track record". Read on folded text (one space between words), so
+ * the blanks around the optional adjective are single optional spaces, which cannot be split two ways.
+ */
 const RECORD =
-  /(?<![\d,.])\b((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?k?)\+?\s+(?:successful|clean|green|error[- ]free|flawless)?\s*(?:automated\s+|unattended\s+)?(deploys?|deployments?|runs?|builds?|releases?|pipelines?|jobs?)\b|\b(established|long|proven|spotless|clean) (track )?record\b/;
+  /(?<![\d,.])\b((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?k?)\+? (?:successful|clean|green|error[- ]free|flawless)? ?(?:automated |unattended )?(deploys?|deployments?|runs?|builds?|releases?|pipelines?|jobs?)\b|\b(established|long|proven|spotless|clean) (track )?record\b/;
 
 /**
  * Automation with an established record and exemplary identity. The mitigation rests on structured

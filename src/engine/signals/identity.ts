@@ -1,16 +1,30 @@
+import { wordEnd } from "../../util/text.js";
+import { Phrase } from "../scan.js";
 import { parseCount } from "../text.js";
 import type { Detector, Finding } from "./types.js";
 
-const DECLINING =
-  /\b(declin\w*|decreas\w*|dropp?\w*|falling|fell|degrad\w*|worsen\w*|deteriorat\w*|downward|eroding|slipping)\b/;
+/*
+ * The sentences are folded text (text.ts): one space between words, so `\s*` is ` ?` and `\s+` is ` `
+ * here, which keeps the patterns small enough for the ReDoS analyser to prove them linear.
+ */
 
+/** A declining trend: a word with one of these stems, or one of the whole words (tested, never quoted). */
+const DECLINING =
+  /\b(?:declin|decreas|drop|degrad|worsen|deteriorat)|\b(?:falling|fell|downward|eroding|slipping)\b/;
+
+/**
+ * Counted failures: "3 failed deploys", "two broken builds", "several errors". The noun of the first
+ * form is a stem: the quoted match runs on to the end of its word (`deploy\w*` in the one regex before).
+ */
 const FAILURE =
-  /(?<![\d,.])\b(\d{1,3}(?:,\d{3})*|\d+|no|zero|one|a|an|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|numerous)\s+(?:recent\s+|consecutive\s+|straight\s+)?(?:failed|failing|unsuccessful|broken|botched|rolled[- ]back|reverted|aborted)\s+(?:\w+\s+)?(deploy\w*|build\w*|commit\w*|release\w*|attempt\w*|run\w*|migration\w*|job\w*|change\w*|login\w*|rollout\w*|push\w*|merge\w*)|(?<![\d,.])\b(\d{1,3}(?:,\d{3})*|\d+|no|zero|one|a|an|two|three|four|five|several|multiple|many)\s+(?:\w+\s+)?(failures|errors|incidents caused|outages caused|rollbacks)\b/g;
+  /(?<![\d,.])\b(\d{1,3}(?:,\d{3})*|\d+|no|zero|one|a|an|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|numerous) (?:recent |consecutive |straight )?(?:failed|failing|unsuccessful|broken|botched|rolled[- ]back|reverted|aborted) (?:\w+ )?(deploy|build|commit|release|attempt|run|migration|job|change|login|rollout|push|merge)|(?<![\d,.])\b(\d{1,3}(?:,\d{3})*|\d+|no|zero|one|a|an|two|three|four|five|several|multiple|many) (?:\w+ )?(failures|errors|incidents caused|outages caused|rollbacks)\b/g;
 
 const UNUSUAL =
   /\b(unusual|uncharacteristic|out of character|not like|first time|atypical|abnormal|spike|never (before|had)|unlike)\b/;
-const RATE_DROP =
-  /\b(success|pass|approval)\s*rate\b[^.;]{0,30}\b(from)\s*(\d+(?:\.\d+)?)\s*%?\s*(to)\s*(\d+(?:\.\d+)?)\s*%?/;
+/** "success rate fell from 95% to 60%": the rate, then within 30 characters of the clause the two values. */
+const RATE_DROP = new Phrase(/\b(?:success|pass|approval) ?rate\b/g, [
+  [{ max: 30, stops: ".;" }, /\bfrom ?(\d+(?:\.\d+)?) ?%? ?to ?(\d+(?:\.\d+)?) ?%?/y],
+]);
 
 /** Identity coherence below the policy's floor, or a declining trend, structured or stated. */
 export const detectIdentity: Detector = (ctx) => {
@@ -33,7 +47,7 @@ export const detectIdentity: Detector = (ctx) => {
       if (
         /\b(coherence|performance|quality|reliability|trust|success rate|track record)\b/.test(sentence) &&
         DECLINING.test(sentence) &&
-        !/\bnot\s+(declin|decreas|dropp)/.test(sentence)
+        !/\bnot (declin|decreas|dropp)/.test(sentence)
       ) {
         reasons.push(`stated: "${sentence.slice(0, 120)}"`);
         break;
@@ -62,15 +76,19 @@ export const detectIdentity: Detector = (ctx) => {
     for (const sentence of t.sentences) {
       FAILURE.lastIndex = 0;
       for (let m = FAILURE.exec(sentence); m; m = FAILURE.exec(sentence)) {
+        // A noun stem ("deploy") is quoted to the end of its word ("deployments"), and matching goes on there.
+        const end = m[2] === undefined ? FAILURE.lastIndex : wordEnd(sentence, FAILURE.lastIndex);
+        FAILURE.lastIndex = end;
         const n = parseCount(m[1] ?? m[3] ?? "") ?? 0;
         if (n <= 0) continue;
         total += n;
-        failures.push(m[0].trim());
+        failures.push(sentence.slice(m.index, end).trim());
         if (UNUSUAL.test(sentence)) unusual = true;
       }
       const drop = RATE_DROP.exec(sentence);
-      if (drop && Number(drop[5]) < Number(drop[3]) - 5) {
-        failures.push(drop[0]);
+      const [, rate] = drop?.parts ?? [];
+      if (drop && rate && Number(rate[2]) < Number(rate[1]) - 5) {
+        failures.push(drop.text);
         total += 2;
         unusual = true;
       }
