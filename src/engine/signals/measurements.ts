@@ -1,43 +1,110 @@
+import { labelled, Phrase, type PhraseMatch } from "../scan.js";
 import { parseNumber } from "../text.js";
 import type { Detector, Finding } from "./types.js";
 
-const NUM = String.raw`[$€£]?\s?-?\d[\d,]*(?:\.\d+)?\s*(?:%|k\b|m\b)?`;
+/*
+ * The sentences are folded text (text.ts): one space between words, so a blank is ` ` or ` ?` here where
+ * the shapes once had `\s+` and `\s*`; with several `\s*` side by side, a run of blanks split between
+ * them in every way (cubic backtracking). A measurement's name before its value is read by `labelled`
+ * and a gap inside a shape by a Phrase (scan.ts), never by a counted run in one regex, so that each regex
+ * here is small enough for the ReDoS analyser to prove linear.
+ */
 
-/** `name: value (threshold: t)`, also `(max 5)`, `(limit: $10,000)`, `(minimum: 0.8)`. */
+/** A number as written: "$10,000", "-0.5", "85 %", "12k", "3m". */
+const NUM = String.raw`[$€£]? ?-?\d[\d,]*(?:\.\d+)? ?(?:%|k\b|m\b)?`;
+
+/**
+ * `name: value (threshold: t)`, also `(max 5)`, `(limit: $10,000)`, `(minimum: 0.8)`: what follows the
+ * name (2 to 41 characters). Groups: the value, the kind of bound, a comparison, the bound.
+ */
 const BOUNDED = new RegExp(
-  String.raw`([a-z][a-z0-9 _/-]{1,40}?)\s*[:=]\s*(${NUM})\s*(?:ms|s|x|per \w+)?\s*\(\s*(threshold|limit|max(?:imum)?|min(?:imum)?|baseline|expected|target|cap|allowed|bound|ceiling|floor)\s*[:=]?\s*(?:of\s*)?([<>]=?)?\s*(${NUM})`,
-  "g",
+  String.raw` ?[:=] ?(${NUM}) ?(?:ms|s|x|per \w+)? ?\( ?(threshold|limit|max(?:imum)?|min(?:imum)?|baseline|expected|target|cap|allowed|bound|ceiling|floor) ?[:=]? ?(?:of ?)?([<>]=?)? ?(${NUM})`,
+  "y",
 );
-/** `value (normal range: a-b)` */
+/** `value (normal range: a-b)`, after a name of 1 to 41 characters. Groups: the value, the range's ends. */
 const RANGE = new RegExp(
-  String.raw`([a-z][a-z0-9 _/-]{0,40}?)\s*[:=]?\s*(${NUM})\s*(?:ms|s|x|per \w+)?\s*\(\s*(?:normal|usual|typical|expected|baseline|historical|healthy)?\s*range\s*[:=]?\s*(${NUM})\s*(?:-|–|to)\s*(${NUM})`,
-  "g",
+  String.raw` ?[:=]? ?(${NUM}) ?(?:ms|s|x|per \w+)? ?\( ?(?:normal|usual|typical|expected|baseline|historical|healthy)? ?range ?[:=]? ?(${NUM}) ?(?:-|–|to) ?(${NUM})`,
+  "y",
 );
-/** `X% (team average Y%)` */
+/** `X% (team average Y%)`, after a name of 1 to 41 characters. Groups: the value, the average. */
 const VS_AVERAGE = new RegExp(
-  String.raw`([a-z][a-z0-9 _/-]{0,40}?)\s*[:=]?\s*(${NUM})\s*\(\s*(?:vs\.?\s*|versus\s*|compared to\s*)?(?:the\s+)?(?:team|org|organi[sz]ation|peer|group|fleet|company|cohort|historical)?\s*(?:average|avg|mean|median|baseline|norm|typical)\s*(?:is|of|:|=)?\s*(${NUM})`,
-  "g",
+  String.raw` ?[:=]? ?(${NUM}) ?\( ?(?:vs\.? ?|versus ?|compared to ?)?(?:the )?(?:team|org|organi[sz]ation|peer|group|fleet|company|cohort|historical)? ?(?:average|avg|mean|median|baseline|norm|typical) ?(?:is|of|:|=)? ?(${NUM})`,
+  "y",
 );
-/** `N of M monitors (are) failing` */
+/** `N of M monitors (are) failing`; the 40 characters after the noun are read in code. */
 const N_OF_M =
-  /\b(\d+)\s*(?:of|out of|\/)\s*(\d+)\s+((?:[a-z-]+\s+){0,2}?)(monitors?|checks?|alerts?|probes?|health ?checks?|tests?|nodes?|replicas?|hosts?|instances?|servers?|witness(?:es)?|reviewers?|approvers?|signals?|detectors?|sensors?|regions?|services?)\b([^.;]{0,40})/g;
+  /\b(\d+) ?(?:of|out of|\/) ?(\d+) ((?:[a-z-]+ ){0,2}?)(monitors?|checks?|alerts?|probes?|health ?checks?|tests?|nodes?|replicas?|hosts?|instances?|servers?|witness(?:es)?|reviewers?|approvers?|signals?|detectors?|sensors?|regions?|services?)\b/g;
+/** A bad or a good state: a word with one of the stems, or one of the whole words. */
 const BAD_STATE =
-  /\b(fail\w*|alert\w*|firing|red|down|unhealthy|breach\w*|flag\w*|degraded|critical|anomal\w*|erroring|timing out|unreachable|triggered)\b/;
-const GOOD_STATE = /\b(pass\w*|green|healthy|ok|up|clear|nominal|normal|succeed\w*|agree\w*|approv\w*)\b/;
-/** An aggregate against a limit: "total 48,500 ... limit 50,000", "cumulative ... of the daily limit". */
-const AGGREGATE = new RegExp(
-  String.raw`\b(total|cumulative|aggregate|combined|sum|daily|weekly|monthly|so far|running)\b[^.;()]{0,50}?(${NUM})[^.;]{0,50}?\b(limit|cap|ceiling|budget|quota|maximum|allowance|threshold)\b\s*(?:of|is|:|=|at)?\s*(${NUM})`,
-  "g",
+  /\b(?:fail|alert|breach|flag|anomal)|\b(?:firing|red|down|unhealthy|degraded|critical|erroring|timing out|unreachable|triggered)\b/;
+const GOOD_STATE = /\b(?:pass|succeed|agree|approv)|\b(?:green|healthy|ok|up|clear|nominal|normal)\b/;
+/**
+ * An aggregate against a limit: "total 48,500 ... limit 50,000", "cumulative ... of the daily limit".
+ * Parts: the aggregate word, its value (first in 50 characters), the limit and its value (50 more).
+ */
+const AGGREGATE = new Phrase(
+  /\b(total|cumulative|aggregate|combined|sum|daily|weekly|monthly|so far|running)\b/g,
+  [
+    [{ max: 50, stops: ".;()", lazy: true }, new RegExp(NUM, "y")],
+    [
+      { max: 50, stops: ".;", lazy: true },
+      new RegExp(
+        String.raw`\b(limit|cap|ceiling|budget|quota|maximum|allowance|threshold)\b ?(?:of|is|:|=|at)? ?(${NUM})`,
+        "y",
+      ),
+    ],
+  ],
 );
-const CORRELATION =
-  /\bcorrelat\w*\s*(?:score|coefficient|index)?\b[^.;\d]{0,40}?(-?0?\.\d+|1(?:\.0+)?|\d{1,3}\s*%)/g;
-const DIVERSITY = /\bwitness(?:es)?\s*diversity\b[^.;\d]{0,30}?(0?\.\d+|1(?:\.0+)?|\d{1,3}\s*%)/g;
+const NO_DIGITS = ".;0123456789";
+/** A correlation score, the first value within 40 characters (no digit in between). */
+const CORRELATION = new Phrase(/\bcorrelat\w* ?(?:score|coefficient|index)?\b/g, [
+  [{ max: 40, stops: NO_DIGITS, lazy: true }, /(-?0?\.\d+|1(?:\.0+)?|\d{1,3} ?%)/y],
+]);
+/** Witness diversity, the first value within 30 characters (no digit in between). */
+const DIVERSITY = new Phrase(/\bwitness(?:es)? ?diversity\b/g, [
+  [{ max: 30, stops: NO_DIGITS, lazy: true }, /(0?\.\d+|1(?:\.0+)?|\d{1,3} ?%)/y],
+]);
 
-const HINT_BOUNDED =
-  /\((?:\s*)(threshold|limit|max|min|baseline|expected|target|cap|allowed|bound|ceiling|floor)/;
+const HINT_BOUNDED = /\( ?(threshold|limit|max|min|baseline|expected|target|cap|allowed|bound|ceiling|floor)/;
 const HINT_AVERAGE = /(average|avg|mean|median|baseline|norm|typical)/;
 const HINT_N_OF_M = /\d\s*(of|out of|\/)\s*\d/;
 const HINT_LIMIT = /(limit|cap|ceiling|budget|quota|maximum|allowance|threshold)/;
+
+/** A shape's match as the one regex gave it: the whole match, then its groups, and where it starts. */
+type Shape = Array<string | undefined> & { index: number };
+const shape = (index: number, groups: Array<string | undefined>): Shape => Object.assign(groups, { index });
+
+/** A name (`[a-z][a-z0-9 _/-]{min,40}?`) then the rest of the shape, each match as matchAll gave it. */
+const named = (s: string, rest: RegExp, min: number): Shape[] =>
+  labelled(s, rest, min, 40).map((m) =>
+    shape(m.index, [s.slice(m.index, m.end), m.label, ...m.rest.slice(1)]),
+  );
+
+/** A phrase's matches in turn, as matchAll would find them. */
+function* phrases(p: Phrase, s: string): Generator<PhraseMatch> {
+  for (let m = p.exec(s); m; m = p.exec(s, m.end)) yield m;
+}
+
+const aggregates = (s: string): Shape[] =>
+  [...phrases(AGGREGATE, s)].map(({ index, text, parts: [word, value, limit] }) =>
+    shape(index, [text, word![1], value![0], limit![1], limit![2]]),
+  );
+const valueAfter = (p: Phrase, s: string): Shape[] =>
+  [...phrases(p, s)].map(({ index, text, parts }) => shape(index, [text, parts[1]![1]]));
+
+/** N_OF_M's matches with the (at most) 40 characters of the clause after the noun, as matchAll found them. */
+function counts(s: string): Shape[] {
+  const out: Shape[] = [];
+  N_OF_M.lastIndex = 0;
+  for (let m = N_OF_M.exec(s); m; m = N_OF_M.exec(s)) {
+    let end = N_OF_M.lastIndex;
+    const stop = Math.min(s.length, end + 40);
+    while (end < stop && s[end] !== "." && s[end] !== ";") end++;
+    out.push(shape(m.index, [s.slice(m.index, end), m[1], m[2], m[3], m[4], s.slice(N_OF_M.lastIndex, end)]));
+    N_OF_M.lastIndex = end;
+  }
+  return out;
+}
 
 /** Names where a higher value is better: falling below the bound is the breach. */
 const HIGHER_IS_BETTER =
@@ -85,12 +152,12 @@ export const detectMeasurements: Detector = (ctx) => {
       const free = (i: number) => !consumed.some(([a, b]) => i >= a && i < b);
 
       if (has(HINT_BOUNDED))
-        for (const m of sentence.matchAll(BOUNDED)) {
+        for (const m of named(sentence, BOUNDED, 1)) {
           const name = m[1]!.trim();
           const value = num(m[2]!);
           const bound = num(m[5]!);
           if (value === undefined || bound === undefined) continue;
-          consumed.push([m.index!, m.index! + m[0].length]);
+          consumed.push([m.index!, m.index! + m[0]!.length]);
           const kind = m[3]!;
           const op = m[4];
           let lowerIsBad: boolean;
@@ -118,13 +185,13 @@ export const detectMeasurements: Detector = (ctx) => {
           }
         }
       if (sentence.includes("range"))
-        for (const m of sentence.matchAll(RANGE)) {
+        for (const m of named(sentence, RANGE, 0)) {
           if (!free(m.index!)) continue;
           const value = num(m[2]!);
           const lo = num(m[3]!);
           const hi = num(m[4]!);
           if (value === undefined || lo === undefined || hi === undefined) continue;
-          consumed.push([m.index!, m.index! + m[0].length]);
+          consumed.push([m.index!, m.index! + m[0]!.length]);
           if (value < Math.min(lo, hi) || value > Math.max(lo, hi)) {
             const name = m[1]!.trim() || "value";
             push(
@@ -139,12 +206,12 @@ export const detectMeasurements: Detector = (ctx) => {
           }
         }
       if (has(HINT_AVERAGE))
-        for (const m of sentence.matchAll(VS_AVERAGE)) {
+        for (const m of named(sentence, VS_AVERAGE, 0)) {
           if (!free(m.index!)) continue;
           const value = num(m[2]!);
           const avg = num(m[3]!);
           if (value === undefined || avg === undefined) continue;
-          consumed.push([m.index!, m.index! + m[0].length]);
+          consumed.push([m.index!, m.index! + m[0]!.length]);
           const pct = m[2]!.includes("%") || m[3]!.includes("%");
           const diff = Math.abs(value - avg);
           const ratio = avg === 0 ? Number.POSITIVE_INFINITY : value / avg;
@@ -162,7 +229,7 @@ export const detectMeasurements: Detector = (ctx) => {
           }
         }
       if (has(HINT_N_OF_M))
-        for (const m of sentence.matchAll(N_OF_M)) {
+        for (const m of counts(sentence)) {
           const n = Number(m[1]);
           const total = Number(m[2]);
           const around = `${m[3] ?? ""} ${m[5] ?? ""}`;
@@ -174,8 +241,8 @@ export const detectMeasurements: Detector = (ctx) => {
             push(
               finding(
                 witnesses ? "unreliable_trust" : "monitors_alerting",
-                `${m[0].trim()}`,
-                `${m[0].trim()}: ${bad ? `${n} of ${total} report a problem` : `only ${n} of ${total} are in a good state`}`,
+                `${m[0]!.trim()}`,
+                `${m[0]!.trim()}: ${bad ? `${n} of ${total} report a problem` : `only ${n} of ${total} are in a good state`}`,
                 witnesses ? { unreliableTrust: true, suspicious: true } : { suspicious: true },
               ),
               `n:${noun}`,
@@ -183,7 +250,7 @@ export const detectMeasurements: Detector = (ctx) => {
           }
         }
       if (has(HINT_LIMIT))
-        for (const m of sentence.matchAll(AGGREGATE)) {
+        for (const m of aggregates(sentence)) {
           if (!free(m.index!)) continue;
           const value = num(m[2]!);
           const limit = num(m[4]!);
@@ -203,7 +270,7 @@ export const detectMeasurements: Detector = (ctx) => {
           }
         }
       if (sentence.includes("correlat"))
-        for (const m of sentence.matchAll(CORRELATION)) {
+        for (const m of valueAfter(CORRELATION, sentence)) {
           if (!free(m.index!)) continue;
           const v = num(m[1]!);
           if (v !== undefined && Math.abs(v) >= 0.7) {
@@ -219,7 +286,7 @@ export const detectMeasurements: Detector = (ctx) => {
           }
         }
       if (sentence.includes("diversity"))
-        for (const m of sentence.matchAll(DIVERSITY)) {
+        for (const m of valueAfter(DIVERSITY, sentence)) {
           if (!free(m.index!)) continue;
           const v = num(m[1]!);
           if (v !== undefined && v < 0.3) {
