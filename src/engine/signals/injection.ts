@@ -1,4 +1,5 @@
 import { Kind } from "../lexicon.js";
+import { firstOf, Phrase } from "../scan.js";
 import type { Detector, Finding } from "./types.js";
 
 /** Instructions to the decider in other wordings and languages, read by word (see lexicon.ts). */
@@ -149,9 +150,31 @@ const STEER = new Kind([
   ],
 ]);
 
-/** Text addressed to the decider instead of describing the situation. */
-const INSTRUCTION =
-  /\b(ignore|disregard|forget|override|bypass|skip)\b[^.;]{0,30}\b(previous|prior|above|earlier|all|any|the|your|these)?\s*(instructions?|rules?|polic(y|ies)|guidelines?|prompt|checks?|restrictions?|review|attestation|verification|approval)\b|\b(you (must|should|will|are to|have to)|please|just|simply)\s+(allow|approve|grant|permit|answer|respond|output|return|classify|mark|say)\b|\b(answer|respond|reply|output|return)\s+(only\s+)?(with\s+)?["'`]?(allow|approved|yes)\b|"?decision"?\s*[:=]\s*"?(allow|approve)|\bclassification\s*:|\brisk level\s*:\s*\w+|\bsystem\s*(prompt|message|override|instruction)|<\|?\s*(im_start|im_end|system|assistant|user|endoftext)|\[\/?(inst|system)\]|#{2,}\s*(instruction|system|response|assistant)|\b(admin|developer|root|god)\s+mode\b|\bdo not (require|ask for|request) (attestation|approval|review|verification)|\bno (attestation|verification|review|approval) (is )?(needed|required|necessary)/;
+/**
+ * Text addressed to the decider instead of describing the situation: the alternatives of one former regex
+ * in its order (the first match is quoted: see firstOf), on folded text (one space between words).
+ */
+const INSTRUCTION = [
+  new Phrase(/\b(?:ignore|disregard|forget|override|bypass|skip)\b/g, [
+    [
+      { max: 30, stops: ".;" },
+      /\b(?:previous|prior|above|earlier|all|any|the|your|these)? ?(?:instructions?|rules?|polic(?:y|ies)|guidelines?|prompt|checks?|restrictions?|review|attestation|verification|approval)\b/y,
+    ],
+  ]),
+  new Phrase(
+    /\b(?:you (?:must|should|will|are to|have to)|please|just|simply) (?:allow|approve|grant|permit|answer|respond|output|return|classify|mark|say)\b|\b(?:answer|respond|reply|output|return) (?:only )?(?:with )?["'`]?(?:allow|approved|yes)\b/g,
+  ),
+  new Phrase(
+    /"?decision"? ?[:=] ?"?(?:allow|approve)|\bclassification ?:|\brisk level ?: ?\w+|\bsystem ?(?:prompt|message|override|instruction)/g,
+  ),
+  // A run of "#" is read from its first one: a start inside the run would rescan it (quadratic).
+  new Phrase(
+    /<\|? ?(?:im_start|im_end|system|assistant|user|endoftext)|\[\/?(?:inst|system)\]|(?<!#)#{2,} ?(?:instruction|system|response|assistant)/g,
+  ),
+  new Phrase(
+    /\b(?:admin|developer|root|god) mode\b|\bdo not (?:require|ask for|request) (?:attestation|approval|review|verification)|\bno (?:attestation|verification|review|approval) (?:is )?(?:needed|required|necessary)/g,
+  ),
+];
 
 /** Claims of someone's approval inside free text: information, never authority. */
 const APPROVAL_CLAIM =
@@ -160,7 +183,14 @@ const APPROVAL_CLAIM =
 /** Instructions and approval claims in free text raise scrutiny; they can never lower it. */
 export const detectInjection: Detector = (ctx) => {
   const out: Finding[] = [];
-  const instr = ctx.texts.find((t) => INSTRUCTION.test(t.lower));
+  let instr: { path: string; quote: string } | undefined;
+  for (const t of ctx.texts) {
+    const m = firstOf(INSTRUCTION, t.lower);
+    if (m) {
+      instr = { path: t.path, quote: m.text };
+      break;
+    }
+  }
   const worded = instr
     ? undefined
     : (IGNORE_RULES.first(ctx.clauses) ?? ROLE_PLAY.first(ctx.clauses) ?? STEER.first(ctx.clauses));
@@ -177,11 +207,10 @@ export const detectInjection: Detector = (ctx) => {
     });
   }
   if (instr) {
-    const m = INSTRUCTION.exec(instr.lower);
     out.push({
       id: "embedded_instruction",
       severity: "warn",
-      detail: `${instr.path} contains text addressed to the decider ("${(m?.[0] ?? "").slice(0, 80)}"); treated as data, not as an instruction`,
+      detail: `${instr.path} contains text addressed to the decider ("${instr.quote.slice(0, 80)}"); treated as data, not as an instruction`,
       effect: "escalate",
       rule: "context.untrusted_text: instructions inside request fields are data, never authority, and raise scrutiny",
       step: "context",

@@ -1,12 +1,36 @@
+import { anyOf, type Gap, Phrase } from "../scan.js";
 import { hoursInText, localTime, withinWindow, zoneInText } from "../time.js";
 import type { Detector, Finding } from "./types.js";
 
-/** The history says the actor keeps to fixed hours: activity outside them is a deviation. */
-const STRICT_PATTERN =
-  /\b(never|rarely|seldom|has not ever|hasn't ever|not once)\b[^.;]{0,40}\b(outside|after|before|at night|late|weekends?|off[- ]hours|evenings?|early)\b|\b(only|always|strictly|consistently|exclusively)\b[^.;]{0,30}\b(during|within|in|between)\b[^.;]{0,20}\b(business|office|working|work|normal|regular|day(time)?)\b|\b(only|always|strictly|consistently) (works?|commits?|deploys?|active)\b[^.;]{0,30}\d{1,2}(:\d{2})?\s*(am|pm)?\s*(-|to)\s*\d{1,2}|\b(9|nine)[- ]to[- ](5|five) (worker|schedule)\b/;
+/*
+ * Phrases with a gap are matched in parts (scan.ts), each small enough for the ReDoS analyser; the lists
+ * are only tested, so their order does not matter. The texts are folded (one space between words).
+ */
+/** The 30 characters after a word, within its clause. */
+const CLAUSE: Gap = { max: 30, stops: ".;" };
 
-const WEEKEND_STRICT =
-  /\b(never|rarely|doesn't|does not|not)\b[^.;]{0,30}\bweekends?\b|\b(weekdays?|monday (to|through|-) friday) only\b|\bonly (on )?weekdays\b/;
+/** The history says the actor keeps to fixed hours: activity outside them is a deviation. */
+const STRICT_PATTERN = [
+  new Phrase(/\b(?:never|rarely|seldom|has not ever|hasn't ever|not once)\b/g, [
+    [
+      { max: 40, stops: ".;" },
+      /\b(?:outside|after|before|at night|late|weekends?|off[- ]hours|evenings?|early)\b/y,
+    ],
+  ]),
+  new Phrase(/\b(?:only|always|strictly|consistently|exclusively)\b/g, [
+    [CLAUSE, /\b(?:during|within|in|between)\b/y],
+    [{ max: 20, stops: ".;" }, /\b(?:business|office|working|work|normal|regular|day(?:time)?)\b/y],
+  ]),
+  new Phrase(/\b(?:only|always|strictly|consistently) (?:works?|commits?|deploys?|active)\b/g, [
+    [CLAUSE, /\d{1,2}(?::\d{2})? ?(?:am|pm)? ?(?:-|to) ?\d{1,2}/y],
+  ]),
+  new Phrase(/\b(?:9|nine)[- ]to[- ](?:5|five) (?:worker|schedule)\b/g),
+];
+
+const WEEKEND_STRICT = [
+  new Phrase(/\b(?:never|rarely|doesn't|does not|not)\b/g, [[CLAUSE, /\bweekends?\b/y]]),
+  new Phrase(/\b(?:weekdays?|monday (?:to|through|-) friday) only\b|\bonly (?:on )?weekdays\b/g),
+];
 
 /** Activity at an unusual hour, judged against the actor's stated history, not against a clock alone. */
 export const detectTiming: Detector = (ctx) => {
@@ -84,7 +108,7 @@ export const detectTiming: Detector = (ctx) => {
   const hoursLabel = `${fmt(window.start)}-${fmt(window.end)} ${zone}`;
   const rule = `context.working_hours: activity outside ${hoursLabel} is judged against the actor's stated history`;
 
-  const strict = STRICT_PATTERN.test(history || all) || (!workday && WEEKEND_STRICT.test(all));
+  const strict = anyOf(STRICT_PATTERN, history || all) || (!workday && anyOf(WEEKEND_STRICT, all));
   if (strict) {
     const f: Finding = {
       id: "off_hours_deviation",
