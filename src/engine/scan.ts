@@ -46,25 +46,26 @@ export class Phrase {
   /** The first match starting at or after `from`, as `exec` with `lastIndex = from` would find it. */
   exec(s: string, from = 0): PhraseMatch | undefined {
     const { head, steps } = this;
-    // Memos by position, made when a head is found: most texts have none.
-    let partAt: Array<Map<number, RegExpExecArray | null>> | undefined;
-    let restAt: Array<Map<number, RegExpExecArray[] | null>> | undefined;
+    head.lastIndex = from;
+    let h = head.exec(s);
+    if (!h) return undefined;
+    // Memos by position (sparse arrays), made once a head is found: most texts have none.
+    const partAt: Array<Array<RegExpExecArray | null>> = steps.map(() => []);
+    const restAt: Array<Array<RegExpExecArray[] | null>> = steps.map(() => []);
     const part = (k: number, p: number): RegExpExecArray | null => {
-      const memo = partAt![k]!;
-      let m = memo.get(p);
+      let m = partAt[k]![p];
       if (m === undefined) {
         const re = steps[k]![1];
         re.lastIndex = p;
         m = re.exec(s);
-        memo.set(p, m);
+        partAt[k]![p] = m;
       }
       return m;
     };
     // The parts from step k on, the gap before step k starting at position e.
     const rest = (k: number, e: number): RegExpExecArray[] | null => {
       if (k === steps.length) return [];
-      const memo = restAt![k]!;
-      const known = memo.get(e);
+      const known = restAt[k]![e];
       if (known !== undefined) return known;
       const gap = steps[k]![0];
       let limit = e;
@@ -76,15 +77,10 @@ export class Phrase {
         const after = rest(k + 1, end(m));
         if (after) found = [m, ...after];
       }
-      memo.set(e, found);
+      restAt[k]![e] = found;
       return found;
     };
-    head.lastIndex = from;
-    for (let h = head.exec(s); h; h = head.exec(s)) {
-      if (!partAt) {
-        partAt = steps.map(() => new Map());
-        restAt = steps.map(() => new Map());
-      }
+    for (; h; h = head.exec(s)) {
       const after = rest(0, end(h));
       if (after) {
         const parts = [h, ...after];
@@ -139,13 +135,13 @@ export interface LabelledMatch {
 export function labelled(s: string, rest: RegExp, min: number, max: number): LabelledMatch[] {
   if (!rest.sticky) throw new Error(`labelled rest ${rest} needs the y flag`);
   const out: LabelledMatch[] = [];
-  const memo = new Map<number, RegExpExecArray | null>();
+  const memo: Array<RegExpExecArray | null> = [];
   const restAt = (j: number): RegExpExecArray | null => {
-    let m = memo.get(j);
+    let m = memo[j];
     if (m === undefined) {
       rest.lastIndex = j;
       m = rest.exec(s);
-      memo.set(j, m);
+      memo[j] = m;
     }
     return m;
   };

@@ -2,7 +2,7 @@ import { anyOf, Phrase } from "../scan.js";
 import type { Detector } from "./types.js";
 
 /*
- * Each phrase is one alternative of what used to be one big regex, small enough for the ReDoS analyser to
+ * The alternatives of what used to be one big regex, in phrases small enough for the ReDoS analyser to
  * check; they are only tested, so the order does not matter. A stem such as `auto-deploy` stands for
  * `auto-deploy\w*\b`, which holds wherever the stem does. Sentences are folded (one space between words).
  */
@@ -10,28 +10,23 @@ import type { Detector } from "./types.js";
 /** A change that reaches production by itself: auto-deployed, continuously delivered, rolled out on merge. */
 const AUTO_DEPLOY = [
   new Phrase(
-    /\bauto[- ]?(?:matically)?[- ]?(?:deploy|deployed|deploys|deploying|released?|ships?|shipped|rolled out|rolls out|applied|synced|promoted)\b/g,
-  ),
-  new Phrase(
-    /\b(?:auto[- ]?deploy|continuous(?:ly)?[- ]deploy|auto[- ]?sync|git-?ops\b|continuous delivery\b|(?:deployed|rolled out|released|applied) automatically\b|(?:goes? (?:straight|directly|live)|ships? (?:straight|directly))\b)/g,
+    /\bauto[- ]?(?:matically)?[- ]?(?:deploy|deployed|deploys|deploying|released?|ships?|shipped|rolled out|rolls out|applied|synced|promoted)\b|\b(?:auto[- ]?deploy|continuous(?:ly)?[- ]deploy|auto[- ]?sync|git-?ops\b|continuous delivery\b|(?:deployed|rolled out|released|applied) automatically\b|(?:goes? (?:straight|directly|live)|ships? (?:straight|directly))\b)|\btriggers? an? (?:automatic |automated )?(?:production |prod )?(?:deploy|release|rollout)\b/g,
   ),
   new Phrase(/\b(?:on|upon|after) merge/g, [
     [{ max: 30, stops: ".;" }, /\b(?:deploy|live|production|prod|rolled out)\b/y],
   ]),
   new Phrase(/\bmerg/g, [[{ max: 0, stops: "" }, /\w* (?:to|into) \w+ (?:triggers?|deploys?|ships?)\b/y]]),
-  new Phrase(/\btriggers? an? (?:automatic |automated )?(?:production |prod )?(?:deploy|release|rollout)\b/g),
 ];
 const PRODUCTION = /\b(prod|production|live|customers?|all users|every user)\b/;
 /** The sentence says the opposite: no auto-deploy, or a manual step is required. */
 const NEGATED = [
   new Phrase(
-    /\b(?:does not|doesn't|do not|don't|never|no longer|not|without)\b[^.;]{0,15}\bauto[- ]?(?:matically)?[- ]?deploy/g,
+    /\b(?:does not|doesn't|do not|don't|never|no longer|not|without)\b[^.;]{0,15}\bauto[- ]?(?:matically)?[- ]?deploy|\brequires? (?:a )?manual\b/g,
   ),
   new Phrase(/\bmanual /g, [
     [{ max: 0, stops: "" }, /(?:deploy\w*|approval|promotion|release|gate)\b/y],
     [{ max: 20, stops: ".;" }, /\b(?:required|needed|step)/y],
   ]),
-  new Phrase(/\brequires? (?:a )?manual\b/g),
 ];
 const STAGING_ONLY = /\b(staging|stage|dev|test|qa|preview|sandbox)\b/;
 

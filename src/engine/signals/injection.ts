@@ -161,18 +161,14 @@ const INSTRUCTION = [
       /\b(?:previous|prior|above|earlier|all|any|the|your|these)? ?(?:instructions?|rules?|polic(?:y|ies)|guidelines?|prompt|checks?|restrictions?|review|attestation|verification|approval)\b/y,
     ],
   ]),
+  // The other alternatives start with different words or characters, so two of them never match at the
+  // same place and grouping them does not change which match is first.
   new Phrase(
-    /\b(?:you (?:must|should|will|are to|have to)|please|just|simply) (?:allow|approve|grant|permit|answer|respond|output|return|classify|mark|say)\b|\b(?:answer|respond|reply|output|return) (?:only )?(?:with )?["'`]?(?:allow|approved|yes)\b/g,
-  ),
-  new Phrase(
-    /"?decision"? ?[:=] ?"?(?:allow|approve)|\bclassification ?:|\brisk level ?: ?\w+|\bsystem ?(?:prompt|message|override|instruction)/g,
+    /\b(?:you (?:must|should|will|are to|have to)|please|just|simply) (?:allow|approve|grant|permit|answer|respond|output|return|classify|mark|say)\b|\b(?:answer|respond|reply|output|return) (?:only )?(?:with )?["'`]?(?:allow|approved|yes)\b|\b(?:admin|developer|root|god) mode\b|\bdo not (?:require|ask for|request) (?:attestation|approval|review|verification)|\bno (?:attestation|verification|review|approval) (?:is )?(?:needed|required|necessary)/g,
   ),
   // A run of "#" is read from its first one: a start inside the run would rescan it (quadratic).
   new Phrase(
-    /<\|? ?(?:im_start|im_end|system|assistant|user|endoftext)|\[\/?(?:inst|system)\]|(?<!#)#{2,} ?(?:instruction|system|response|assistant)/g,
-  ),
-  new Phrase(
-    /\b(?:admin|developer|root|god) mode\b|\bdo not (?:require|ask for|request) (?:attestation|approval|review|verification)|\bno (?:attestation|verification|review|approval) (?:is )?(?:needed|required|necessary)/g,
+    /"?decision"? ?[:=] ?"?(?:allow|approve)|\bclassification ?:|\brisk level ?: ?\w+|\bsystem ?(?:prompt|message|override|instruction)|<\|? ?(?:im_start|im_end|system|assistant|user|endoftext)|\[\/?(?:inst|system)\]|(?<!#)#{2,} ?(?:instruction|system|response|assistant)/g,
   ),
 ];
 
