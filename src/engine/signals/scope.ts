@@ -1,8 +1,21 @@
 import { wordsToNumbers } from "words-to-numbers";
+import { wordEnd } from "../../util/text.js";
 import type { Detector, Finding } from "./types.js";
 
+/**
+ * Whole words (group 1) or stems; a stem is quoted to the end of its word, as `truncat\w*\b` was. No two
+ * alternatives match at one place, so grouping them keeps the match. Without the `\w*`s the regex is small
+ * enough for the ReDoS analyser's exact check.
+ */
 const DESTRUCTIVE =
-  /\b(delete|deleting|drop|dropping|truncat\w*|wipe|wiping|purg\w*|destroy\w*|rm -rf|mass[- ]delet\w*|force[- ]push\w*|disabl\w*|turn(ing)? off|switch(ing)? off|bypass\w*|suppress\w*|tamper\w*|overwrit\w*|erase|erasing)\b/;
+  /\b(?:(delete|deleting|drop|dropping|wipe|wiping|rm -rf|turn(?:ing)? off|switch(?:ing)? off|erase|erasing)\b|truncat|purg|destroy|mass[- ]delet|force[- ]push|disabl|bypass|suppress|tamper|overwrit)/;
+
+/** The destructive words in `subject`, quoted whole. */
+function destructiveWord(subject: string): string | undefined {
+  const m = DESTRUCTIVE.exec(subject);
+  if (!m) return undefined;
+  return m[1] !== undefined ? m[0] : subject.slice(m.index, wordEnd(subject, m.index + m[0].length));
+}
 
 /** Destructive or protection-removing work; on critical infrastructure it is what "suspicious" means. */
 export const detectDestructive: Detector = (ctx) => {
@@ -10,19 +23,19 @@ export const detectDestructive: Detector = (ctx) => {
     .filter((t) => /description|intent|parameters/.test(t.path))
     .map((t) => t.lower)
     .join(" ")}`;
-  const m = DESTRUCTIVE.exec(subject);
-  if (!m || ctx.actionClass === "read") return [];
+  const word = destructiveWord(subject);
+  if (word === undefined || ctx.actionClass === "read") return [];
   const onCritical = ctx.critical;
   const f: Finding = {
     id: "destructive_change",
     severity: onCritical ? "critical" : ctx.production ? "warn" : "info",
-    detail: `"${m[0]}" on ${ctx.resource || "the target"}`,
+    detail: `"${word}" on ${ctx.resource || "the target"}`,
     effect: onCritical || ctx.production ? "escalate" : "note",
     rule: onCritical
       ? "environment.critical_infrastructure: removing or weakening protections on critical infrastructure is refused"
       : "environment.destructive: destructive changes to production need verification",
     step: "environment",
-    phrase: `a destructive change ("${m[0]}")${onCritical ? " to critical infrastructure" : ctx.production ? " in production" : ""}`,
+    phrase: `a destructive change ("${word}")${onCritical ? " to critical infrastructure" : ctx.production ? " in production" : ""}`,
     suspicious: true,
   };
   return [f];
@@ -30,7 +43,7 @@ export const detectDestructive: Detector = (ctx) => {
 
 /** Words that make a number in a trust sentence a requirement: "requires", "at least", "min", "mindestens". */
 const REQUIREMENT =
-  /\b(requir\w*|needs?|needed|must|mandat\w*|min|minimum|at least|threshold|floor|no less than|not below|bar|cutoff|cut-off|mindestens|al menos|como minimo|au moins|minimo|almeno|exig\w*)\b|>=|≥/;
+  /\b(?:requir|mandat|exig)|\b(?:needs?|needed|must|min|minimum|at least|threshold|floor|no less than|not below|bar|cutoff|cut-off|mindestens|al menos|como minimo|au moins|minimo|almeno)\b|>=|≥/;
 const TRUST_WORD = /\b(trust|t3|score|confianza|vertrauen|confiance|fiducia)\b/;
 /** A number in a sentence after number words became digits: 0.8, .75, 75%, 75 percent. */
 const NUMBER =
@@ -85,8 +98,8 @@ export const detectStatedThreshold: Detector = (ctx) => {
 const CLASS_WORDS: Record<string, RegExp> = {
   read: /\b(reads?|reading|view\w*)\b/,
   write: /\b(writes?|commits?|changes?|merges?|edits?)\b/,
-  deploy: /\b(deploy\w*|releases?|rollbacks?|production changes?)\b/,
-  admin: /\b(admin\w*|membership|permissions?|privileges?)\b/,
+  deploy: /\bdeploy|\b(?:releases?|rollbacks?|production changes?)\b/,
+  admin: /\badmin|\b(?:membership|permissions?|privileges?)\b/,
 };
 
 const RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
