@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
-import { combine, type DecisionCore, fallbackCauseOf, fallbackCore } from "../../src/advisor/hybrid.js";
+import {
+  combine,
+  type DecisionCore,
+  fallbackCauseOf,
+  fallbackCore,
+  qualifiedAllow,
+} from "../../src/advisor/hybrid.js";
 import { createEngine, type EngineVerdict } from "../../src/engine/index.js";
 import { CircuitOpenError } from "../../src/llm/circuit.js";
 import { LlmOutputError } from "../../src/llm/llama/errors.js";
@@ -364,5 +370,31 @@ describe("fallback causes", () => {
     expect(fallbackCauseOf(new LlmHttpError("timeout", "no answer", false))).toBe("timeout: no answer");
     expect(fallbackCauseOf(new LlmHttpError("network", "ECONNREFUSED", true))).toBe("network: ECONNREFUSED");
     expect(fallbackCauseOf(new Error("odd"))).toBe("backend_error: odd");
+  });
+});
+
+describe("qualifiedAllow: the words that make an allow conditional", () => {
+  const allow = (context: string): CompactAdvice => ({
+    decision: "allow",
+    classification: "routine_change",
+    riskLevel: "low",
+    context,
+    policyReferences: [],
+  });
+
+  it("quotes a stem's whole word and a word as written", () => {
+    expect(qualifiedAllow(allow("Fine once Reviewed_by_QA"))).toBe("once");
+    expect(qualifiedAllow(allow("Routine, Reviewed_by QA"))).toBe("Reviewed");
+    expect(qualifiedAllow(allow("fine; escalation2x optional"))).toBe("escalation2x");
+    expect(qualifiedAllow(allow("routine work, butter"))).toBeUndefined();
+    expect(qualifiedAllow(allow("routine work, But watch it"))).toBe("But");
+    expect(qualifiedAllow({ ...allow("pending review"), decision: "deny" })).toBeUndefined();
+  });
+
+  it("reads 64 KB of near-misses in linear time", () => {
+    const t = performance.now();
+    expect(qualifiedAllow(allow("reviewe".repeat(9400)))).toBe("reviewe".repeat(9400));
+    expect(qualifiedAllow(allow("signe ".repeat(11000)))).toBeUndefined();
+    expect(performance.now() - t).toBeLessThan(500);
   });
 });
