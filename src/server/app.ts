@@ -19,10 +19,18 @@ import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { JobTable } from "./jobs.js";
+import {
+  type ConnectionLimits,
+  DEFAULT_LIMITS,
+  effectiveCaps,
+  enforceConnectionCaps,
+  openFileLimit,
+} from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { installAuth } from "./plugins/auth.js";
-import { installErrorHandling, sendError } from "./plugins/errors.js";
+import { clientErrorHandler, installErrorHandling, sendError } from "./plugins/errors.js";
+import { installRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { opsRoutes } from "./routes/ops.js";
 import { DecisionService } from "./service.js";
@@ -57,6 +65,10 @@ export interface AppOptions {
   concurrency?: number;
   batchMax?: number;
   bodyLimit?: number;
+  /** Timeouts and connection caps; each one unset takes DEFAULT_LIMITS' value. */
+  limits?: Partial<ConnectionLimits>;
+  /** Per-client rate limit; none when absent (serve's default is on: --rate-limit). */
+  rateLimit?: RateLimitOptions | null;
   jobTtlSeconds?: number;
   /** Fastify logger options (pino); false for none. */
   logger?: FastifyServerOptions["logger"];
@@ -80,6 +92,7 @@ export interface BuiltApp {
 export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const metrics = opts.metrics ?? new ServerMetrics();
   if (opts.circuit) registerCircuitGauge(metrics.registry, opts.circuit);
+  const limits: ConnectionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -99,6 +112,19 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       });
     },
     forceCloseConnections: "idle",
+    // Without these a client holds a connection (and a file descriptor) as long as it likes: a body
+    // trickled a byte at a time, headers never finished, a keep-alive connection left idle.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default): a timeout is kept within a second.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    clientErrorHandler: clientErrorHandler(metrics, limits),
   });
   app.setValidatorCompiler(validatorCompiler);
   // Answers are built from typed values; re-validating them could only turn a good answer into a 500.
@@ -153,6 +179,11 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   };
 
   installErrorHandling(app, metrics);
+  const caps = effectiveCaps(limits, openFileLimit());
+  for (const why of caps.lowered) app.log.warn(why);
+  enforceConnectionCaps(app.server, caps, metrics, app.log);
+  // Before auth: a flood of bad tokens is limited like any other.
+  if (opts.rateLimit) await installRateLimit(app, opts.rateLimit, opts.tokens);
   if (opts.tokens && opts.tokens.size > 0) installAuth(app, opts.tokens, metrics);
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask turn.

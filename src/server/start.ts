@@ -145,6 +145,17 @@ export async function startService(
       ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
       batchMax: config.batchMax,
       bodyLimit: config.bodyLimit,
+      limits: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        headersTimeoutMs: config.headersTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        connectionTimeoutMs: config.connectionTimeoutMs,
+        maxRequestsPerSocket: config.maxRequestsPerSocket,
+        maxConnections: config.maxConnections,
+        maxConnectionsPerClient: config.maxConnectionsPerClient,
+      },
+      rateLimit:
+        config.rateLimit === null ? null : { max: config.rateLimit, windowMs: config.rateLimitWindow },
       jobTtlSeconds: config.jobTtl,
       // The same asynchronous logger: Fastify's own would write each decision line synchronously.
       loggerInstance: logger,
