@@ -9,6 +9,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { Gauge } from "prom-client";
 import { DecisionCache } from "../advisor/patterns/cache.js";
 import { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import type { Advisor } from "../advisor/types.js";
@@ -156,6 +157,24 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
     ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
+  });
+  // The decision log's size against its limit, read at each scrape.
+  const { store } = opts;
+  new Gauge({
+    name: "policy_advisor_log_size_bytes",
+    help: "Size of the decision log (SQLite: pages in use; PostgreSQL: the records' counted bytes)",
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await store.size()).bytes);
+    },
+  });
+  new Gauge({
+    name: "policy_advisor_log_size_limit_bytes",
+    help: "The decision log's size limit (--max-log-size); 0 when there is none",
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await store.size()).limit ?? 0);
+    },
   });
   const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 }, (c) => {
     metrics.jobs.set({ status: "pending" }, c.pending);

@@ -12,8 +12,9 @@ import type { DecisionValue } from "../schemas/common.js";
 import type { Decision } from "../schemas/decision.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import type { ParsedRequest } from "../schemas/request.js";
+import { LogFullError } from "../store/errors.js";
 import type { DecisionRecord, DecisionStore, Mode } from "../store/types.js";
-import { StoreUnavailableError } from "./errors.js";
+import { LogFullHttpError, StoreUnavailableError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
 
@@ -179,6 +180,15 @@ export class DecisionService {
     try {
       await appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS);
     } catch (err) {
+      if (err instanceof LogFullError) {
+        // Refused, not lost: the caller is told the decision was not recorded (and so not acknowledged).
+        this.deps.metrics.errors.inc({ cause: "store_full" });
+        opts.log.error(
+          { decisionId, bytes: err.bytes, limit: err.limit },
+          "decision log full: decision refused",
+        );
+        throw new LogFullHttpError(err.message);
+      }
       this.deps.metrics.errors.inc({ cause: "store" });
       opts.log.error({ decisionId, err: (err as Error).message }, "decision log append failed");
       throw new StoreUnavailableError((err as Error).message);
