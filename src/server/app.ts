@@ -15,6 +15,7 @@ import { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import type { Advisor } from "../advisor/types.js";
 import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
+import { Masker } from "../store/mask.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
@@ -68,6 +69,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Timeouts and connection caps; each one unset takes DEFAULT_LIMITS' value. */
   limits?: Partial<ConnectionLimits>;
+  /** The decision log's mask paths: error messages quoting a request are masked before they are logged. */
+  mask?: string[];
   /** Per-client rate limit; none when absent (serve's default is on: --rate-limit). */
   rateLimit?: RateLimitOptions | null;
   jobTtlSeconds?: number;
@@ -156,6 +159,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     metrics,
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
+    masker: new Masker(opts.mask ?? []),
     ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
   });
   // The decision log's size against its limit, read at each scrape.

@@ -166,6 +166,7 @@ export async function startService(
       ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
       batchMax: config.batchMax,
       bodyLimit: config.bodyLimit,
+      mask: rollout.mask,
       limits: {
         requestTimeoutMs: config.requestTimeoutMs,
         headersTimeoutMs: config.headersTimeoutMs,

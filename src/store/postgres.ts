@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { LogFullError, StoreError } from "./errors.js";
 import { GroupCommitter } from "./group-commit.js";
-import { maskInput, parseMaskPaths } from "./mask.js";
+import { Masker } from "./mask.js";
 import {
   CANDIDATE_OVERHEAD_BYTES,
   DECISION_COLUMNS,
@@ -190,7 +190,7 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
 
 class PostgresStore implements DecisionStore {
   readonly kind = "postgres" as const;
-  private readonly mask: string[][];
+  private readonly masker: Masker;
   private readonly committer: GroupCommitter<DecisionRecord>;
   private readonly maxBytes: number | null;
   /** This store's row of log_bytes. */
@@ -204,12 +204,12 @@ class PostgresStore implements DecisionStore {
     readonly location: string,
     opts: StoreOptions,
   ) {
-    this.mask = parseMaskPaths(opts.mask ?? []);
+    this.masker = new Masker(opts.mask ?? []);
     this.maxBytes = opts.maxBytes ?? null;
     this.committer = new GroupCommitter<DecisionRecord>(
       {
         writeBatch: async (records) => {
-          const decisionRows = records.map((r) => toRow({ ...r, input: maskInput(r.input, this.mask) }));
+          const decisionRows = records.map((r) => toRow(this.masker.record(r)));
           // Refused whole when it does not fit; the committer retries each record alone (see sqlite.ts).
           const bytes = decisionRows.reduce((n, r) => n + rowBytes(r), 0);
           await this.ensureRoom(bytes);
@@ -425,8 +425,8 @@ class PostgresStore implements DecisionStore {
     return r.rows.map(versionEventFromRow);
   }
 
-  async appendCandidate(c: CandidateDecision): Promise<void> {
-    const output = JSON.stringify(c.decision);
+  async appendCandidate(c: CandidateDecision, request?: unknown): Promise<void> {
+    const output = JSON.stringify(this.masker.scrubDecision(c.decision, this.masker.secretsOf(request)));
     await this.ensureRoom(Buffer.byteLength(output) + CANDIDATE_OVERHEAD_BYTES);
     // A replaced candidate decision is counted again: the count errs on the large side.
     await this.pool.query(

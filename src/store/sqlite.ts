@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { LogFullError, StoreError } from "./errors.js";
 import { GroupCommitter } from "./group-commit.js";
-import { maskInput, parseMaskPaths } from "./mask.js";
+import { Masker } from "./mask.js";
 import {
   CANDIDATE_OVERHEAD_BYTES,
   DECISION_COLUMNS,
@@ -180,7 +180,7 @@ export async function openSqliteStore(path: string, opts: StoreOptions = {}): Pr
 
 class SqliteStore implements DecisionStore {
   readonly kind = "sqlite" as const;
-  private readonly mask: string[][];
+  private readonly masker: Masker;
   private readonly committer: GroupCommitter<DecisionRecord>;
   private readonly writer: SqliteWriterThread;
   private readonly maxBytes: number | null;
@@ -192,7 +192,7 @@ class SqliteStore implements DecisionStore {
     readonly location: string,
     opts: StoreOptions,
   ) {
-    this.mask = parseMaskPaths(opts.mask ?? []);
+    this.masker = new Masker(opts.mask ?? []);
     this.maxBytes = opts.maxBytes ?? null;
     this.pageSize = Number(db.pragma("page_size", { simple: true }));
     const sync = opts.sync ?? DEFAULT_SQLITE_SYNC;
@@ -248,9 +248,7 @@ class SqliteStore implements DecisionStore {
       {
         writeBatch: async (records) => {
           // Masking and serialisation before the transaction: a bad record fails alone, not its batch.
-          const rows = records.map((r) =>
-            toRow(this.mask.length > 0 ? { ...r, input: maskInput(r.input, this.mask) } : r),
-          );
+          const rows = records.map((r) => toRow(this.masker.record(r)));
           // A batch that does not fit is refused whole; the committer then retries each record alone,
           // so those that still fit are written and only the rest are refused.
           this.ensureRoom(rows.reduce((n, r) => n + rowBytes(r), 0));
@@ -424,8 +422,8 @@ class SqliteStore implements DecisionStore {
     );
   }
 
-  async appendCandidate(c: CandidateDecision): Promise<void> {
-    const output = JSON.stringify(c.decision);
+  async appendCandidate(c: CandidateDecision, request?: unknown): Promise<void> {
+    const output = JSON.stringify(this.masker.scrubDecision(c.decision, this.masker.secretsOf(request)));
     this.ensureRoom(Buffer.byteLength(output) + CANDIDATE_OVERHEAD_BYTES);
     this.db
       .prepare(

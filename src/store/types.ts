@@ -142,7 +142,11 @@ export interface DecisionStore {
   appendVersionEvent(event: VersionEvent): Promise<VersionEvent>;
   /** Oldest first. */
   versionEvents(): Promise<VersionEvent[]>;
-  appendCandidate(c: CandidateDecision): Promise<void>;
+  /**
+   * `request`: the request the candidate decided, whose masked values are scrubbed from the candidate's
+   * decision as they are from a record's.
+   */
+  appendCandidate(c: CandidateDecision, request?: unknown): Promise<void>;
   candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]>;
   /**
    * How big the log is and its limit. SQLite: the bytes of the database pages in use (freed pages are
@@ -177,7 +181,11 @@ export interface StoreOptions {
    * it is refused with LogFullError; nothing stored is dropped to make room. Default: no limit.
    */
   maxBytes?: number | null;
-  /** Input paths masked before storage, e.g. "details", "t3_tensor", "action.parameters.password", "*.token". */
+  /**
+   * Input paths masked before storage, e.g. "details", "t3_tensor", "action.parameters.password", "*.token";
+   * each also names the same field in the other request shape, and the masked values are scrubbed from
+   * every string of the record (see Masker in mask.ts).
+   */
   mask?: string[];
   /** SQLite: how long to wait for a lock held by another process before failing (ms). */
   busyTimeoutMs?: number;

@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ENV_NAMES } from "../../src/server/config.js";
 import { openStore } from "../../src/store/index.js";
 import { makeRecord } from "../store/fixtures.js";
 import { loose, post, readSituation, startTestServer } from "./helpers.js";
+import { serveChild } from "./serve-child.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "pa-storage-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -75,49 +73,6 @@ describe("a full decision log", () => {
   });
 });
 
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.values(ENV_NAMES)) delete env[name];
-  delete env.POLICY_ADVISOR_TOKEN;
-  delete env.POLICY_ADVISOR_REVIEWER_TOKEN;
-  delete env.POLICY_ADVISOR_CONFIG;
-  return env;
-}
-
-/** `serve` as its own process; its JSON log lines as they come. */
-function serve(
-  args: string[],
-): Promise<{ child: ChildProcess; url: string; lines: () => Record<string, unknown>[] }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "serve", "--port", "0", ...args],
-    { cwd: ROOT, env: cleanEnv() },
-  );
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const lines = () =>
-    out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return new Promise((resolve, reject) => {
-    child.stderr?.on("data", (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m?.[1]) resolve({ child, url: m[1], lines });
-    });
-    child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
-
-const stop = async (child: ChildProcess) => {
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
-};
-
 describe("retention (--retain)", () => {
   it("prunes decisions older than the retention at start and periodically, logging the counts", async () => {
     const db = join(dir, "retain.db");
@@ -125,7 +80,7 @@ describe("retention (--retain)", () => {
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
     for (let i = 0; i < 25; i++) await seed.append(makeRecord({ id: `old-${i}`, createdAt: old }));
     await seed.close();
-    const { child, url, lines } = await serve(["--db", db, "--retain", "3s", "--mode", "enforce"]);
+    const { url, lines, stop } = await serveChild(["--db", db, "--retain", "3s", "--mode", "enforce"]);
     try {
       const atStart = lines().find((l) => l.msg === "decision log pruned");
       expect(atStart).toMatchObject({ pruned: 25, prunedCandidates: 0, retainMs: 3000 });
@@ -149,7 +104,7 @@ describe("retention (--retain)", () => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/policy_advisor_log_pruned_total 26/);
     } finally {
-      await stop(child);
+      await stop();
     }
   });
 });
