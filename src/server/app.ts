@@ -20,7 +20,9 @@ import type { DecisionRecord, DecisionStore } from "../store/types.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
+import { HttpError } from "./errors.js";
 import { JobTable } from "./jobs.js";
+import { shapeCheckedStream } from "./json-limits.js";
 import {
   type ConnectionLimits,
   DEFAULT_LIMITS,
@@ -134,6 +136,18 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   // Answers are built from typed values; re-validating them could only turn a good answer into a 500.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser("text/plain");
+  // JSON bodies are scanned as they arrive: one nested or wide enough to stall the event loop while it
+  // parses is refused at the first byte past a limit (json-limits.ts), and its connection closed rather
+  // than read to the end.
+  app.addHook("preParsing", (request, _reply, payload, done) => {
+    if (!/json/i.test(request.headers["content-type"] ?? "")) return done(null, payload);
+    const checked = shapeCheckedStream(
+      (problem) =>
+        new HttpError(400, "invalid_request", `${problem}: refused before parsing`, { Connection: "close" }),
+    );
+    payload.on("error", (err) => checked.destroy(err));
+    done(null, payload.pipe(checked));
+  });
 
   const llm = opts.llm ?? null;
   const concurrency = opts.concurrency ?? (llm ? Math.max(1, llm.parallelism) : 4);
@@ -206,7 +220,9 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   for (const why of caps.lowered) app.log.warn(why);
   enforceConnectionCaps(app.server, caps, metrics, app.log);
   // Before auth: a flood of bad tokens is limited like any other.
-  if (opts.rateLimit) await installRateLimit(app, opts.rateLimit, opts.tokens);
+  if (opts.rateLimit) {
+    await installRateLimit(app, { bodyLimit: opts.bodyLimit ?? 1024 * 1024, ...opts.rateLimit }, opts.tokens);
+  }
   if (opts.tokens && opts.tokens.size > 0) installAuth(app, opts.tokens, metrics);
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask turn.

@@ -129,7 +129,8 @@ export function enforceConnectionCaps(
       refused.per_client++;
       metrics.connectionsRefused.inc({ reason: "per_client" });
       warn();
-      socket.destroy();
+      // A reset, not a close: nothing is left in TIME_WAIT on this side, and the client knows at once.
+      socket.resetAndDestroy();
       return;
     }
     perClient.set(address, n);

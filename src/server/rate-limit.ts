@@ -1,14 +1,25 @@
 import { createHash } from "node:crypto";
 import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { formatBytes } from "../store/errors.js";
 import type { TokenSet } from "./auth.js";
 import { HttpError } from "./errors.js";
 
 export interface RateLimitOptions {
-  /** Requests one client may send per window. */
-  max: number;
+  /** Requests one client may send per window; null: no request limit. */
+  max: number | null;
   windowMs: number;
+  /** Body bytes one client may send per window (declared Content-Length); null: no byte limit. */
+  maxBytes?: number | null;
+  /** The body size limit: what a body of unknown length (chunked) counts for. */
+  bodyLimit?: number;
 }
+
+/**
+ * Body bytes are counted in units of this size, and a body smaller than one unit is free: the request
+ * limit already governs small requests, the byte limit is for a client sending megabyte after megabyte.
+ */
+export const BYTE_UNIT = 64 * 1024;
 
 /** Probes stay answerable whatever a client sharing the prober's address sends. */
 const EXEMPT = new Set(["/health", "/ready"]);
@@ -53,31 +64,62 @@ export async function installRateLimit(
   opts: RateLimitOptions,
   tokens: TokenSet | undefined,
 ): Promise<void> {
+  const who = (request: FastifyRequest): string =>
+    clientKey(request, tokens).startsWith("token:") ? "this token" : `address ${request.ip}`;
   await app.register(fastifyRateLimit, {
     // Not per route: one hook for every request, routed or not, run before the token check so that
     // guessing tokens is limited too (per address, as a guessed token is unknown).
     global: false,
-    max: opts.max,
+    max: opts.max ?? 0,
     timeWindow: opts.windowMs,
     // Bounded memory: the least recently seen clients are forgotten first.
     cache: 10_000,
     keyGenerator: (request) => clientKey(request, tokens),
     allowList: (request) => EXEMPT.has(request.url.split("?")[0] ?? ""),
+    // The byte limiter below shares this store; a client's two counts are kept under two keys.
     addHeadersOnExceeding: {
       "x-ratelimit-limit": false,
       "x-ratelimit-remaining": false,
       "x-ratelimit-reset": false,
     },
     errorResponseBuilder: (request, context) => {
-      const who = clientKey(request, tokens).startsWith("token:") ? "this token" : `address ${request.ip}`;
       const retry = Math.max(1, Math.ceil(context.ttl / 1000));
       return new HttpError(
         429,
         "rate_limited",
-        `too many requests from ${who}: at most ${context.max} per ${windowText(opts.windowMs)} (--rate-limit); retry in ${retry} s`,
+        `too many requests from ${who(request)}: at most ${context.max} per ${windowText(opts.windowMs)} (--rate-limit); retry in ${retry} s`,
         { "Retry-After": String(retry) },
       );
     },
   });
-  app.addHook("onRequest", app.rateLimit());
+  if (opts.max !== null) app.addHook("onRequest", app.rateLimit());
+  if (opts.maxBytes) {
+    const units = Math.max(1, Math.floor(opts.maxBytes / BYTE_UNIT));
+    const byBytes = app.createRateLimit({
+      max: units,
+      timeWindow: opts.windowMs,
+      keyGenerator: (request) => `bytes:${clientKey(request, tokens)}`,
+    });
+    const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+    // Counted from the declared length, before any of the body is read: refusing costs nothing.
+    app.addHook("onRequest", async (request) => {
+      const declared = Number(request.headers["content-length"]);
+      const bytes = Number.isFinite(declared)
+        ? declared
+        : request.headers["transfer-encoding"]
+          ? bodyLimit
+          : 0;
+      let result: Awaited<ReturnType<typeof byBytes>> | undefined;
+      for (let i = 0; i < Math.floor(bytes / BYTE_UNIT); i++) result = await byBytes(request);
+      if (result && !result.isAllowed && result.isExceeded) {
+        const retry = Math.max(1, result.ttlInSeconds);
+        throw new HttpError(
+          429,
+          "rate_limited",
+          `too many body bytes from ${who(request)}: at most ${formatBytes(units * BYTE_UNIT)} per ${windowText(opts.windowMs)} (--body-rate-limit); retry in ${retry} s`,
+          { "Retry-After": String(retry), Connection: "close" },
+        );
+      }
+    });
+  }
 }

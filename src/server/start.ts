@@ -177,7 +177,14 @@ export async function startService(
         maxConnectionsPerClient: config.maxConnectionsPerClient,
       },
       rateLimit:
-        config.rateLimit === null ? null : { max: config.rateLimit, windowMs: config.rateLimitWindow },
+        config.rateLimit === null && config.bodyRateLimit === null
+          ? null
+          : {
+              max: config.rateLimit,
+              windowMs: config.rateLimitWindow,
+              maxBytes: config.bodyRateLimit,
+              bodyLimit: config.bodyLimit,
+            },
       jobTtlSeconds: config.jobTtl,
       // The same asynchronous logger: Fastify's own would write each decision line synchronously.
       loggerInstance: logger,

@@ -183,6 +183,11 @@ const OPTIONS: OptionSpec[] = [
     help: "the window of --rate-limit: 500ms, 1s, 1m, ... (default 1s)",
   },
   {
+    key: "bodyRateLimit",
+    flag: "--body-rate-limit <size|off>",
+    help: "request body bytes per client per --rate-limit-window, counted from Content-Length in 64 KB units (smaller bodies are free); beyond, 429 rate_limited (default 16mb)",
+  },
+  {
     key: "retain",
     flag: "--retain <duration|off>",
     help: "prune decisions older than this from the log, at start and periodically: 30d, 12h, 2w, or off to keep all (default 30d)",

@@ -111,6 +111,8 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
     const mapped = code ? FASTIFY_CODES[code] : undefined;
     if (mapped) {
       metrics.errors.inc({ cause: mapped.code });
+      // The rest of a body too large is not worth reading: close the connection after the answer.
+      if (mapped.code === "body_too_large") reply.header("connection", "close");
       return sendError(reply, mapped.status, {
         error: { code: mapped.code, message: mapped.message ?? err.message },
       });
