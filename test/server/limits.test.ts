@@ -91,6 +91,38 @@ describe("connection bounds", () => {
   });
 });
 
+describe("pathological bodies within the size limit", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("half a megabyte of nested arrays or 60 000 keys is refused before parsing, naming the limit", async () => {
+    const half = 500_000;
+    const send = (text: string) =>
+      rawRequest(`${server.url}/v1/advisory`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) },
+        rawBody: text,
+      });
+    const deep = await send("[".repeat(half) + "]".repeat(half));
+    expect(deep.status).toBe(400);
+    expect(loose(JSON.parse(deep.body)).error.message).toBe(
+      "the body is nested more than 40 levels deep: refused before parsing",
+    );
+    const keys = `{${Array.from({ length: 60_000 }, (_, i) => `"k${i}":${i}`).join(",")}}`;
+    const wide = await send(keys);
+    expect(wide.status).toBe(400);
+    expect(loose(JSON.parse(wide.body)).error.message).toContain("more than 20000 JSON values");
+    // Brackets inside strings are text, not nesting.
+    const text = await send(JSON.stringify({ ...readSituation, team_context: "[".repeat(1000) }));
+    expect(text.status).toBe(200);
+  });
+});
+
 describe("connection caps fit the open-file limit", () => {
   it("reads the soft limit from /proc/self/limits", () => {
     const text =

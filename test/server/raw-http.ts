@@ -18,13 +18,15 @@ export function rawRequest(
     method?: string;
     path?: string;
     body?: unknown;
+    /** Sent as it is, instead of body as JSON. */
+    rawBody?: string;
     headers?: Record<string, string>;
     localAddress?: string;
     timeoutMs?: number;
   } = {},
 ): Promise<RawAnswer> {
   const u = new URL(url);
-  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   return new Promise((resolve, reject) => {
     const req = request(
       {
