@@ -82,7 +82,12 @@ describe("retention (--retain)", () => {
     await seed.close();
     const { url, lines, stop } = await serveChild(["--db", db, "--retain", "3s", "--mode", "enforce"]);
     try {
-      const atStart = lines().find((l) => l.msg === "decision log pruned");
+      // The log is written asynchronously: the line may follow "listening" by a moment.
+      let atStart: Record<string, unknown> | undefined;
+      for (let i = 0; i < 50 && !atStart; i++) {
+        atStart = lines().find((l) => l.msg === "decision log pruned");
+        if (!atStart) await new Promise((r) => setTimeout(r, 100));
+      }
       expect(atStart).toMatchObject({ pruned: 25, prunedCandidates: 0, retainMs: 3000 });
       const answer = loose(await (await post(`${url}/v1/advisory`, readSituation)).json());
       const reader = await openStore(db);
@@ -99,7 +104,11 @@ describe("retention (--retain)", () => {
       } finally {
         await reader.close();
       }
-      const periodic = lines().filter((l) => l.msg === "decision log pruned" && l.pruned === 1);
+      let periodic: Record<string, unknown>[] = [];
+      for (let i = 0; i < 50 && periodic.length === 0; i++) {
+        periodic = lines().filter((l) => l.msg === "decision log pruned" && l.pruned === 1);
+        if (periodic.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
       expect(periodic.length).toBe(1);
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/policy_advisor_log_pruned_total 26/);
