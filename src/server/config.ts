@@ -134,8 +134,8 @@ export const ServeConfigSchema = z
     /** Requests per client (bearer token, else address) per rateLimitWindow; null: off. */
     rateLimit: orOff(int("a number of requests per window", 1, 1_000_000_000)).default(1000),
     rateLimitWindow: duration("a rate-limit window", 100).default(1000),
-    /** Request body bytes per client per rateLimitWindow (bodies under 64 KB are not counted); null: off. */
-    bodyRateLimit: orOff(size).default(16 * 1024 ** 2),
+    /** Request body bytes per client per rateLimitWindow (the declared Content-Length); null: off. */
+    bodyRateLimit: orOff(size).default(4 * 1024 ** 2),
     /** Decisions older than this are pruned from the log (periodically and at start); null: kept forever. */
     retain: orOff(duration("a retention", 1000)).default(30 * 86_400_000),
     /** The decision log's largest size; a full log refuses new decisions (503 log_full). null: no limit. */

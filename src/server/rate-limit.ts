@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import fastifyRateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { formatBytes } from "../store/errors.js";
 import type { TokenSet } from "./auth.js";
 import { HttpError } from "./errors.js";
@@ -14,12 +15,6 @@ export interface RateLimitOptions {
   /** The body size limit: what a body of unknown length (chunked) counts for. */
   bodyLimit?: number;
 }
-
-/**
- * Body bytes are counted in units of this size, and a body smaller than one unit is free: the request
- * limit already governs small requests, the byte limit is for a client sending megabyte after megabyte.
- */
-export const BYTE_UNIT = 64 * 1024;
 
 /** Probes stay answerable whatever a client sharing the prober's address sends. */
 const EXEMPT = new Set(["/health", "/ready"]);
@@ -76,7 +71,6 @@ export async function installRateLimit(
     cache: 10_000,
     keyGenerator: (request) => clientKey(request, tokens),
     allowList: (request) => EXEMPT.has(request.url.split("?")[0] ?? ""),
-    // The byte limiter below shares this store; a client's two counts are kept under two keys.
     addHeadersOnExceeding: {
       "x-ratelimit-limit": false,
       "x-ratelimit-remaining": false,
@@ -94,29 +88,29 @@ export async function installRateLimit(
   });
   if (opts.max !== null) app.addHook("onRequest", app.rateLimit());
   if (opts.maxBytes) {
-    const units = Math.max(1, Math.floor(opts.maxBytes / BYTE_UNIT));
-    const byBytes = app.createRateLimit({
-      max: units,
-      timeWindow: opts.windowMs,
-      keyGenerator: (request) => `bytes:${clientKey(request, tokens)}`,
-    });
+    // Weighted: each request consumes its body's bytes. @fastify/rate-limit counts requests only.
+    const budget = new RateLimiterMemory({ points: opts.maxBytes, duration: opts.windowMs / 1000 });
     const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+    const maxBytes = opts.maxBytes;
     // Counted from the declared length, before any of the body is read: refusing costs nothing.
     app.addHook("onRequest", async (request) => {
+      if (EXEMPT.has(request.url.split("?")[0] ?? "")) return;
       const declared = Number(request.headers["content-length"]);
       const bytes = Number.isFinite(declared)
         ? declared
         : request.headers["transfer-encoding"]
           ? bodyLimit
           : 0;
-      let result: Awaited<ReturnType<typeof byBytes>> | undefined;
-      for (let i = 0; i < Math.floor(bytes / BYTE_UNIT); i++) result = await byBytes(request);
-      if (result && !result.isAllowed && result.isExceeded) {
-        const retry = Math.max(1, result.ttlInSeconds);
+      if (bytes <= 0) return;
+      try {
+        await budget.consume(clientKey(request, tokens), Math.min(bytes, maxBytes));
+      } catch (err) {
+        if (!(err instanceof RateLimiterRes)) throw err;
+        const retry = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
         throw new HttpError(
           429,
           "rate_limited",
-          `too many body bytes from ${who(request)}: at most ${formatBytes(units * BYTE_UNIT)} per ${windowText(opts.windowMs)} (--body-rate-limit); retry in ${retry} s`,
+          `too many body bytes from ${who(request)}: at most ${formatBytes(maxBytes)} per ${windowText(opts.windowMs)} (--body-rate-limit); retry in ${retry} s`,
           { "Retry-After": String(retry), Connection: "close" },
         );
       }

@@ -60,7 +60,8 @@ describe("under a connection and body attack", () => {
         String(ATTACK_MS),
         String(1024 * 1024),
         process.env.ATTACK_BODY_CLIENTS ?? "2",
-        process.env.ATTACK_RECONNECT_MS ?? "1000",
+        process.env.ATTACK_RECONNECT_MS ?? "2000",
+        process.env.ATTACK_BODY_PAUSE_MS ?? "50",
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
     );

@@ -4,6 +4,10 @@
  * cut off), and clients sending pathological bodies at the size limit, for a bounded time.
  *
  * Usage: attacker URL SLOW_COUNT SLOW_ADDRESS BODY_ADDRESS DURATION_MS BODY_LIMIT [BODY_CLIENTS] [RECONNECT_MS]
+ *   [BODY_PAUSE_MS]
+ * It paces itself (a refused slow connection comes back after RECONNECT_MS, a body client pauses between
+ * bodies): the test is about slow and pathological requests, not a connection or request flood, which
+ * only the network in front of the service can absorb on a machine that also runs the attacker.
  * Prints "ready" once every slow connection was attempted, then one JSON summary line at the end.
  */
 import { request } from "node:http";
@@ -17,8 +21,10 @@ const [
   durationArg = "15000",
   limitArg = "1048576",
   bodyClientsArg = "2",
-  reconnectArg = "1000",
+  reconnectArg = "2000",
+  bodyPauseArg = "50",
 ] = process.argv.slice(2);
+const bodyPauseMs = Number(bodyPauseArg);
 const bodyClients = Number(bodyClientsArg);
 const reconnectMs = Number(reconnectArg);
 const target = new URL(url);
@@ -128,6 +134,7 @@ async function bodyLoop(bodies: Buffer[], offset: number): Promise<void> {
   for (let i = offset; running(); i++) {
     summary.bodies++;
     await send(bodies[i % bodies.length] as Buffer);
+    await new Promise((r) => setTimeout(r, bodyPauseMs));
   }
 }
 

@@ -198,13 +198,13 @@ describe("per-client rate limit", () => {
 describe("per-client body byte limit", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ rateLimit: { max: 1000, windowMs: 60_000, maxBytes: 256 * 1024 } });
+    server = await startTestServer({ rateLimit: { max: 1000, windowMs: 60_000, maxBytes: 450 * 1024 } });
   });
   afterAll(async () => {
     await server?.close();
   });
 
-  it("large bodies count against a byte budget per client; small ones and other clients are not affected", async () => {
+  it("bodies count against a byte budget per client; other clients are not affected", async () => {
     const big = { ...readSituation, team_context: "x".repeat(100 * 1024) };
     for (let i = 0; i < 4; i++) {
       expect(
@@ -217,13 +217,13 @@ describe("per-client body byte limit", () => {
     const body = loose(JSON.parse(over.body));
     expect(body.error.code).toBe("rate_limited");
     expect(body.error.message).toContain(
-      "too many body bytes from address 127.0.0.6: at most 256 KB per 1 min",
+      "too many body bytes from address 127.0.0.6: at most 450 KB per 1 min",
     );
-    // Bodies under 64 KB are not counted; another address has its own budget.
+    // A refused body still spends the budget: the client waits for the window; another address has its own.
     expect(
       (await rawRequest(`${server.url}/v1/advisory`, { body: readSituation, localAddress: "127.0.0.6" }))
         .status,
-    ).toBe(200);
+    ).toBe(429);
     expect(
       (await rawRequest(`${server.url}/v1/advisory`, { body: big, localAddress: "127.0.0.7" })).status,
     ).toBe(200);
@@ -242,7 +242,7 @@ describe("serve settings for the bounds", () => {
       maxConnectionsPerClient: 256,
       rateLimit: 1000,
       rateLimitWindow: 1000,
-      bodyRateLimit: 16 * 1024 ** 2,
+      bodyRateLimit: 4 * 1024 ** 2,
       retain: 30 * 86_400_000,
       maxLogSize: 1024 ** 3,
     });

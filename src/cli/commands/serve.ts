@@ -185,7 +185,7 @@ const OPTIONS: OptionSpec[] = [
   {
     key: "bodyRateLimit",
     flag: "--body-rate-limit <size|off>",
-    help: "request body bytes per client per --rate-limit-window, counted from Content-Length in 64 KB units (smaller bodies are free); beyond, 429 rate_limited (default 16mb)",
+    help: "request body bytes per client per --rate-limit-window, counted from Content-Length before the body is read; beyond, 429 rate_limited (default 4mb)",
   },
   {
     key: "retain",
