@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { type Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
 
 export interface RawAnswer {
@@ -23,6 +23,8 @@ export function rawRequest(
     headers?: Record<string, string>;
     localAddress?: string;
     timeoutMs?: number;
+    /** A keep-alive agent to reuse connections; default a connection of its own. */
+    agent?: Agent;
   } = {},
 ): Promise<RawAnswer> {
   const u = new URL(url);
@@ -34,7 +36,7 @@ export function rawRequest(
         port: u.port,
         method: opts.method ?? (body ? "POST" : "GET"),
         path: opts.path ?? u.pathname,
-        agent: false,
+        agent: opts.agent ?? false,
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
         headers: {
           ...(body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {}),
