@@ -34,9 +34,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     db = join(tempDir, "decisions.sqlite");
   }
   const args = ["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db, ...(opts.args ?? [])];
-  // The cache switch goes through the environment, which `serve` reads like its flags.
+  // The cache switch goes through the environment, which `serve` reads like its flags. The per-client
+  // rate limits are off: the benchmark is one client driving the service as hard as it answers.
   const child = startNode("cli/main", args, {
     POLICY_ADVISOR_CACHE: opts.cache ? "on" : "off",
+    POLICY_ADVISOR_RATE_LIMIT: "off",
+    POLICY_ADVISOR_BODY_RATE_LIMIT: "off",
     ...(opts.env ?? {}),
   });
   const url = `http://127.0.0.1:${port}`;

@@ -26,7 +26,8 @@ export async function shadowCandidate(
     createdAt: new Date().toISOString(),
     decision,
   };
-  await store.appendCandidate(c);
+  // The request goes along so that its masked values are scrubbed from the candidate's reasoning too.
+  await store.appendCandidate(c, record.input);
   return c;
 }
 
@@ -106,7 +107,8 @@ export interface CandidateRunnerOptions {
   /** Share of offered records the candidate decides (0..1). */
   sampleRate?: number;
   random?: () => number;
-  onError?: (err: unknown, decisionId: string) => void;
+  /** `input`: the request, so that a message quoting it can be masked before it is logged. */
+  onError?: (err: unknown, decisionId: string, input: unknown) => void;
 }
 
 /**
@@ -146,7 +148,7 @@ export class CandidateRunner {
       })
       .catch((err: unknown) => {
         this.counts.failed += 1;
-        this.opts.onError?.(err, record.decisionId);
+        this.opts.onError?.(err, record.decisionId, record.input);
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);

@@ -16,7 +16,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Situation field -> R6 path. */
-const SITUATION_TO_R6: ReadonlyArray<readonly [string, readonly string[]]> = [
+export const SITUATION_TO_R6: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["request_id", ["requestId"]],
   ["actor_id", ["actorId"]],
   ["actor_role", ["actorRole"]],
@@ -31,7 +31,7 @@ const SITUATION_TO_R6: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["timestamp", ["timestamp"]],
 ];
 
-const COHERENCE_KEYS: ReadonlyArray<readonly [string, string]> = [
+export const COHERENCE_KEYS: ReadonlyArray<readonly [string, string]> = [
   ["d9_score", "d9Score"],
   ["self_reference_rate", "selfReferenceRate"],
   ["coupling_state", "couplingState"],

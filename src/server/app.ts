@@ -9,20 +9,32 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
+import { Gauge } from "prom-client";
 import { DecisionCache } from "../advisor/patterns/cache.js";
 import { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import type { Advisor } from "../advisor/types.js";
 import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
+import { Masker } from "../store/mask.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
+import { HttpError } from "./errors.js";
 import { JobTable } from "./jobs.js";
+import { shapeCheckedStream } from "./json-limits.js";
+import {
+  type ConnectionLimits,
+  DEFAULT_LIMITS,
+  effectiveCaps,
+  enforceConnectionCaps,
+  openFileLimit,
+} from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
-import { installErrorHandling, sendError } from "./plugins/errors.js";
+import { clientErrorHandler, installErrorHandling, sendError } from "./plugins/errors.js";
+import { installRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { opsRoutes } from "./routes/ops.js";
 import { DecisionService } from "./service.js";
@@ -57,6 +69,12 @@ export interface AppOptions {
   concurrency?: number;
   batchMax?: number;
   bodyLimit?: number;
+  /** Timeouts and connection caps; each one unset takes DEFAULT_LIMITS' value. */
+  limits?: Partial<ConnectionLimits>;
+  /** The decision log's mask paths: error messages quoting a request are masked before they are logged. */
+  mask?: string[];
+  /** Per-client rate limit; none when absent (serve's default is on: --rate-limit). */
+  rateLimit?: RateLimitOptions | null;
   jobTtlSeconds?: number;
   /** Fastify logger options (pino); false for none. */
   logger?: FastifyServerOptions["logger"];
@@ -82,6 +100,7 @@ export interface BuiltApp {
 export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const metrics = opts.metrics ?? new ServerMetrics();
   if (opts.circuit) registerCircuitGauge(metrics.registry, opts.circuit);
+  const limits: ConnectionLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
@@ -101,6 +120,19 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
       });
     },
     forceCloseConnections: "idle",
+    // Without these a client holds a connection (and a file descriptor) as long as it likes: a body
+    // trickled a byte at a time, headers never finished, a keep-alive connection left idle.
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default): a timeout is kept within a second.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    clientErrorHandler: clientErrorHandler(metrics, limits),
   });
   // Before any route: a route registered without a declared role must fail, and with tokens each one
   // gets the check of its role.
@@ -110,6 +142,18 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   // Answers are built from typed values; re-validating them could only turn a good answer into a 500.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser("text/plain");
+  // JSON bodies are scanned as they arrive: one nested or wide enough to stall the event loop while it
+  // parses is refused at the first byte past a limit (json-limits.ts), and its connection closed rather
+  // than read to the end.
+  app.addHook("preParsing", (request, _reply, payload, done) => {
+    if (!/json/i.test(request.headers["content-type"] ?? "")) return done(null, payload);
+    const checked = shapeCheckedStream(
+      (problem) =>
+        new HttpError(400, "invalid_request", `${problem}: refused before parsing`, { Connection: "close" }),
+    );
+    payload.on("error", (err) => checked.destroy(err));
+    done(null, payload.pipe(checked));
+  });
 
   const llm = opts.llm ?? null;
   const concurrency = opts.concurrency ?? (llm ? Math.max(1, llm.parallelism) : 4);
@@ -135,7 +179,26 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     metrics,
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
+    masker: new Masker(opts.mask ?? []),
     ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
+  });
+  // The decision log's size against its limit, read at each scrape.
+  const { store } = opts;
+  new Gauge({
+    name: "policy_advisor_log_size_bytes",
+    help: "Size of the decision log (SQLite: pages in use; PostgreSQL: the records' counted bytes)",
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await store.size()).bytes);
+    },
+  });
+  new Gauge({
+    name: "policy_advisor_log_size_limit_bytes",
+    help: "The decision log's size limit (--max-log-size); 0 when there is none",
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await store.size()).limit ?? 0);
+    },
   });
   const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 }, (c) => {
     metrics.jobs.set({ status: "pending" }, c.pending);
@@ -159,6 +222,13 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   };
 
   installErrorHandling(app, metrics);
+  const caps = effectiveCaps(limits, openFileLimit());
+  for (const why of caps.lowered) app.log.warn(why);
+  enforceConnectionCaps(app.server, caps, metrics, app.log);
+  // Before auth: a flood of bad tokens is limited like any other.
+  if (opts.rateLimit) {
+    await installRateLimit(app, { bodyLimit: opts.bodyLimit ?? 1024 * 1024, ...opts.rateLimit }, opts.tokens);
+  }
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask turn.
   app.addHook("onResponse", (request, reply, done) => {

@@ -18,6 +18,13 @@ export class StoreUnavailableError extends HttpError {
   }
 }
 
+/** The decision log is at its size limit: the decision is not recorded, so it is not acknowledged. */
+export class LogFullHttpError extends HttpError {
+  constructor(message: string) {
+    super(503, "log_full", `the decision was not recorded: ${message}`, { "Retry-After": "60" });
+  }
+}
+
 export interface ErrorBody {
   error: { code: string; message: string; issues?: { path: string; message: string }[] };
 }

@@ -90,6 +90,23 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsOpen = new Gauge({
+    name: "policy_advisor_connections_open",
+    help: "HTTP connections open now",
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: "policy_advisor_connections_refused_total",
+    help: "Connections closed at once because a cap was reached (reason: total, per_client)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly logPruned = new Counter({
+    name: "policy_advisor_log_pruned_total",
+    help: "Decisions pruned from the decision log because they were older than --retain",
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: "policy_advisor_" });

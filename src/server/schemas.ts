@@ -74,10 +74,14 @@ export const HealthSchema = z.object({ status: z.literal("ok") });
 export const ReadySchema = z.object({
   ready: z.boolean(),
   reason: z.string().optional(),
+  /** Ready, but an operator should act soon (e.g. the decision log above 90% of its size limit). */
+  warnings: z.array(z.string()).optional(),
   checks: z.object({
     policy: z.string(),
     model: z.string().nullable(),
     store: z.string(),
+    /** The decision log's size and limit, e.g. "12.5 MB of 1.0 GB (1%)" or "12.5 MB (no limit)". */
+    logSize: z.string(),
     circuit: z.enum(["closed", "open", "half_open"]).nullable(),
   }),
 });

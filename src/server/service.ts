@@ -13,8 +13,10 @@ import type { DecisionValue } from "../schemas/common.js";
 import type { Decision } from "../schemas/decision.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import type { ParsedRequest } from "../schemas/request.js";
+import { LogFullError } from "../store/errors.js";
+import type { Masker } from "../store/mask.js";
 import type { DecisionRecord, DecisionStore, Mode } from "../store/types.js";
-import { StoreUnavailableError } from "./errors.js";
+import { LogFullHttpError, StoreUnavailableError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
 
@@ -58,6 +60,8 @@ export interface DecisionServiceDeps {
   metrics: ServerMetrics;
   deadlineMs: number;
   log: FastifyBaseLogger;
+  /** The decision log's masking: an error message quoting a request is masked before it is logged. */
+  masker?: Masker;
   /** Called with each record once it is committed (e.g. a candidate version decides it off the critical path). */
   onLogged?: (record: DecisionRecord) => void;
 }
@@ -75,6 +79,13 @@ export class DecisionService {
   constructor(private readonly deps: DecisionServiceDeps) {
     this.advisor = deps.advisor;
     this.engine = createEngine(deps.advisor.policy);
+  }
+
+  /** An error's message as it may be logged: the request's masked values scrubbed from it. */
+  private logged(input: Pick<AdvisoryInput, "parsed">, err: unknown): string {
+    const message = typeof err === "string" ? err : ((err as Error).message ?? String(err));
+    const m = this.deps.masker;
+    return m?.active ? m.scrubText(message, m.secretsOf(input.parsed.original)) : message;
   }
 
   get currentAdvisor(): Advisor {
@@ -132,7 +143,7 @@ export class DecisionService {
         .then(() => undefined)
         .catch((err: unknown) => {
           this.deps.metrics.errors.inc({ cause: "shadow" });
-          log.error({ decisionId, err: (err as Error).message }, "shadow advisory failed");
+          log.error({ decisionId, err: this.logged(input, err) }, "shadow advisory failed");
         })
         .finally(() => this.background.delete(work));
       this.background.add(work);
@@ -167,9 +178,18 @@ export class DecisionService {
     try {
       await appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS);
     } catch (err) {
+      if (err instanceof LogFullError) {
+        // Refused, not lost: the caller is told the decision was not recorded (and so not acknowledged).
+        this.deps.metrics.errors.inc({ cause: "store_full" });
+        opts.log.error(
+          { decisionId, bytes: err.bytes, limit: err.limit },
+          "decision log full: decision refused",
+        );
+        throw new LogFullHttpError(err.message);
+      }
       this.deps.metrics.errors.inc({ cause: "store" });
-      opts.log.error({ decisionId, err: (err as Error).message }, "decision log append failed");
-      throw new StoreUnavailableError((err as Error).message);
+      opts.log.error({ decisionId, err: this.logged(input, err) }, "decision log append failed");
+      throw new StoreUnavailableError(this.logged(input, err));
     }
     this.deps.onLogged?.(record);
     const m = this.deps.metrics;
@@ -191,7 +211,8 @@ export class DecisionService {
         mode,
         riskLevel: decision.riskLevel,
         latencyMs: Number(decision.latencyMs.toFixed(3)),
-        ...(decision.fallbackCause ? { fallbackCause: decision.fallbackCause } : {}),
+        // The cause carries the failure's detail, which may quote the model quoting the request.
+        ...(decision.fallbackCause ? { fallbackCause: this.logged(input, decision.fallbackCause) } : {}),
       },
       "decision",
     );
@@ -258,7 +279,7 @@ export class DecisionService {
       if (err instanceof DeadlineExceededError) return fallback("deadline", `${err.deadlineMs} ms`);
       if (err instanceof QueueClosedError) return fallback("queue_closed");
       if (opts.signal?.aborted) return fallback("shutdown");
-      opts.log.error({ decisionId, err: (err as Error).message }, "advisor failed");
+      opts.log.error({ decisionId, err: this.logged({ parsed }, err) }, "advisor failed");
       return fallback("llm_error", (err as Error).message);
     }
     if (cache && key !== undefined) cache.store(key, decision, verdict);

@@ -15,6 +15,7 @@ import { loadTokens } from "./auth.js";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
 import { meteredLlm } from "./metered-llm.js";
 import { ServerMetrics } from "./metrics.js";
+import { startRetention } from "./retention.js";
 import { reviewRoutesFor } from "./routes/review.js";
 import { rolloutRoutesFor } from "./routes/rollout.js";
 import { statsRoutesFor } from "./routes/stats.js";
@@ -80,7 +81,27 @@ export async function startService(
     destination,
   );
 
-  const store = await openStore(config.db, { mask: rollout.mask, sync: config.dbSync });
+  const store = await openStore(config.db, {
+    mask: rollout.mask,
+    sync: config.dbSync,
+    maxBytes: config.maxLogSize,
+  });
+  if (config.retain !== null && config.retain < rollout.gates.window) {
+    logger.warn(
+      { retainMs: config.retain, gatesWindowMs: rollout.gates.window },
+      "--retain is shorter than the rollout gates' evidence window: promotions will see less evidence",
+    );
+  }
+  // Pruned once before the service answers, then periodically; stopped before the log closes.
+  const retention =
+    config.retain === null ? null : startRetention({ store, retainMs: config.retain, log: logger, metrics });
+  try {
+    await retention?.pruneNow();
+  } catch (err) {
+    retention?.stop();
+    await store.close();
+    throw err;
+  }
   // Modes live in the decision log (promotions and rollbacks by any sidecar or the CLI); the controller
   // refreshes them and runs the automatic rollback checks. Read-only until this process listens.
   let modes: Rollout;
@@ -170,6 +191,25 @@ export async function startService(
       ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
       batchMax: config.batchMax,
       bodyLimit: config.bodyLimit,
+      mask: rollout.mask,
+      limits: {
+        requestTimeoutMs: config.requestTimeoutMs,
+        headersTimeoutMs: config.headersTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        connectionTimeoutMs: config.connectionTimeoutMs,
+        maxRequestsPerSocket: config.maxRequestsPerSocket,
+        maxConnections: config.maxConnections,
+        maxConnectionsPerClient: config.maxConnectionsPerClient,
+      },
+      rateLimit:
+        config.rateLimit === null && config.bodyRateLimit === null
+          ? null
+          : {
+              max: config.rateLimit,
+              windowMs: config.rateLimitWindow,
+              maxBytes: config.bodyRateLimit,
+              bodyLimit: config.bodyLimit,
+            },
       jobTtlSeconds: config.jobTtl,
       // The same asynchronous logger: Fastify's own would write each decision line synchronously.
       loggerInstance: logger,
@@ -201,6 +241,7 @@ export async function startService(
     : undefined;
   versionWatch?.unref();
   app.addHook("preClose", async () => {
+    retention?.stop();
     if (versionWatch) clearInterval(versionWatch);
     await versions?.stopCandidate();
   });

@@ -5,6 +5,7 @@ import type { LlmBackend } from "../llm/types.js";
 import { CandidateRunner } from "../rollout/candidate.js";
 import type { RolloutConfig } from "../rollout/config.js";
 import { versionStatus } from "../rollout/versions.js";
+import { Masker } from "../store/mask.js";
 import type { DecisionRecord, DecisionStore, VersionSpec } from "../store/types.js";
 import type { ServeConfig } from "./config.js";
 
@@ -21,6 +22,7 @@ export class VersionManager {
   private liveName: string | null = null;
   /** Key of the live backend: the app closes that one through its advisor; this class closes the rest. */
   private liveKey: string | null = null;
+  private readonly masker: Masker;
 
   constructor(
     private readonly deps: {
@@ -33,7 +35,9 @@ export class VersionManager {
       /** Builds an advisor around a backend: the server's own engine and policy. */
       makeAdvisor: (llm: LlmBackend) => Advisor;
     },
-  ) {}
+  ) {
+    this.masker = new Masker(deps.rollout.mask);
+  }
 
   /** Which version is live now, per the log and the rollout file; null: the command line's. */
   async active(): Promise<VersionSpec | null> {
@@ -83,9 +87,10 @@ export class VersionManager {
       const backend = await this.backendFor(wanted);
       this.runner = new CandidateRunner(this.deps.store, this.deps.makeAdvisor(backend), wanted.name, {
         maxInFlight: 1,
-        onError: (err, decisionId) =>
+        // The error may quote the request (a model's answer echoing it): masked like the log's records.
+        onError: (err, decisionId, input) =>
           this.deps.log.warn(
-            { decisionId, err: (err as Error).message },
+            { decisionId, err: this.masker.scrubText((err as Error).message, this.masker.secretsOf(input)) },
             "candidate version failed to decide",
           ),
       });

@@ -3,8 +3,8 @@ import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
 import type { DecisionStore, StoreOptions } from "./types.js";
 
-export { StoreError } from "./errors.js";
-export { MASKED, maskInput, parseMaskPaths } from "./mask.js";
+export { formatBytes, LogFullError, StoreError } from "./errors.js";
+export { MASKED, Masker, maskInput, parseMaskPaths } from "./mask.js";
 export { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES, type SqliteSync } from "./sqlite-writer-protocol.js";
 export type * from "./types.js";
 

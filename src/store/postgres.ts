@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { StoreError } from "./errors.js";
+import { LogFullError, StoreError } from "./errors.js";
 import { GroupCommitter } from "./group-commit.js";
-import { maskInput, parseMaskPaths } from "./mask.js";
+import { Masker } from "./mask.js";
 import {
+  CANDIDATE_OVERHEAD_BYTES,
   DECISION_COLUMNS,
   type DecisionRow,
   eventFromRow,
@@ -11,7 +13,9 @@ import {
   factsFromRow,
   fromRow,
   normalizeTime,
+  ROW_OVERHEAD_BYTES,
   type RolloutEventRow,
+  rowBytes,
   rowValues,
   toRow,
   type VersionEventRow,
@@ -24,6 +28,8 @@ import type {
   DecisionQuery,
   DecisionRecord,
   DecisionStore,
+  LogSize,
+  PruneResult,
   Review,
   RolloutEvent,
   StoreOptions,
@@ -86,7 +92,34 @@ CREATE TABLE IF NOT EXISTS version_events (
   reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log_bytes (owner TEXT PRIMARY KEY, bytes BIGINT NOT NULL);
 `;
+
+/**
+ * The log's size is counted, not measured: a table's disk size never shrinks after a DELETE, and summing
+ * every row would read the whole table. Each open store adds what it writes and subtracts what it prunes
+ * in a row of its own of log_bytes (in the same statement as the write: the count cannot drift), so
+ * sidecars sharing the log never wait on one another's counter; their sum is the size. A log that predates
+ * the counter is measured once, and the rows of stores long gone are folded into one at each open.
+ */
+const DECISION_BYTES_SQL = `octet_length(input) + octet_length(output) + ${ROW_OVERHEAD_BYTES}`;
+const CANDIDATE_BYTES_SQL = `octet_length(output) + ${CANDIDATE_OVERHEAD_BYTES}`;
+const SIZE_BASELINE = `
+INSERT INTO log_bytes (owner, bytes)
+SELECT 'baseline',
+  (SELECT COALESCE(SUM(${DECISION_BYTES_SQL}), 0) FROM decisions) +
+  (SELECT COALESCE(SUM(${CANDIDATE_BYTES_SQL}), 0) FROM candidate_decisions)
+WHERE NOT EXISTS (SELECT 1 FROM log_bytes);
+WITH gone AS (DELETE FROM log_bytes WHERE owner <> 'baseline' RETURNING bytes)
+UPDATE log_bytes SET bytes = bytes + (SELECT COALESCE(SUM(bytes), 0) FROM gone) WHERE owner = 'baseline';
+`;
+const ADD_BYTES = (ownerParam: string, cte: string) =>
+  `INSERT INTO log_bytes (owner, bytes) SELECT ${ownerParam}, COALESCE(SUM(n), 0) FROM ${cte}
+   ON CONFLICT (owner) DO UPDATE SET bytes = log_bytes.bytes + EXCLUDED.bytes`;
+
+/** How long a measured size is trusted before the next check reads it again (other sidecars write too). */
+const SIZE_TTL_MS = 1000;
+const PRUNE_CHUNK = 5000;
 
 /** Any number that the sidecars sharing one database agree on, so only one creates the tables. */
 const SCHEMA_LOCK = 7_355_608;
@@ -138,6 +171,7 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
       await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
       if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await client.query(SCHEMA);
+      await client.query(SIZE_BASELINE);
       await client.query("COMMIT");
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
@@ -156,8 +190,13 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
 
 class PostgresStore implements DecisionStore {
   readonly kind = "postgres" as const;
-  private readonly mask: string[][];
+  private readonly masker: Masker;
   private readonly committer: GroupCommitter<DecisionRecord>;
+  private readonly maxBytes: number | null;
+  /** This store's row of log_bytes. */
+  private readonly owner = `store:${randomUUID()}`;
+  /** The last size read, when, and what this store wrote since. */
+  private measured = { bytes: 0, at: Number.NEGATIVE_INFINITY, since: 0 };
   private closed = false;
 
   constructor(
@@ -165,24 +204,82 @@ class PostgresStore implements DecisionStore {
     readonly location: string,
     opts: StoreOptions,
   ) {
-    this.mask = parseMaskPaths(opts.mask ?? []);
+    this.masker = new Masker(opts.mask ?? []);
+    this.maxBytes = opts.maxBytes ?? null;
     this.committer = new GroupCommitter<DecisionRecord>(
       {
         writeBatch: async (records) => {
-          const rows = records.map((r) => rowValues(toRow({ ...r, input: maskInput(r.input, this.mask) })));
+          const decisionRows = records.map((r) => toRow(this.masker.record(r)));
+          // Refused whole when it does not fit; the committer retries each record alone (see sqlite.ts).
+          const bytes = decisionRows.reduce((n, r) => n + rowBytes(r), 0);
+          await this.ensureRoom(bytes);
+          const rows = decisionRows.map(rowValues);
           const n = DECISION_COLUMNS.length;
           const values = rows.map(
             (_, i) => `(${DECISION_COLUMNS.map((_c, j) => ph(i * n + j + 1)).join(", ")})`,
           );
-          // One multi-row INSERT is one transaction: it commits (and is fsynced) as a whole or not at all.
+          // One statement is one transaction: the records and their bytes in the counter commit (and are
+          // fsynced) together, or not at all.
           await this.pool.query(
-            `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES ${values.join(", ")}`,
-            rows.flat(),
+            `WITH ins AS (INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES ${values.join(", ")}
+               RETURNING ${DECISION_BYTES_SQL} AS n),
+             acc AS (${ADD_BYTES(ph(rows.length * n + 1), "ins")})
+             SELECT 1`,
+            [...rows.flat(), this.owner],
           );
+          this.measured.since += bytes;
         },
       },
       opts.maxBatch ?? 500,
     );
+  }
+
+  private async readSize(): Promise<number> {
+    const r = await this.pool.query<{ bytes: string | null }>("SELECT SUM(bytes) AS bytes FROM log_bytes");
+    const bytes = Number(r.rows[0]?.bytes ?? 0);
+    this.measured = { bytes, at: performance.now(), since: 0 };
+    return bytes;
+  }
+
+  /**
+   * Throws LogFullError when `bytes` more would take the log past its limit. The size read is reused for
+   * a second (plus what this store wrote since); close to the limit it is read again before refusing.
+   */
+  private async ensureRoom(bytes: number): Promise<void> {
+    if (this.maxBytes === null) return;
+    const fresh = performance.now() - this.measured.at < SIZE_TTL_MS;
+    let used = fresh ? this.measured.bytes + this.measured.since : await this.readSize();
+    if (used + bytes > this.maxBytes && fresh) used = await this.readSize();
+    if (used + bytes > this.maxBytes) throw new LogFullError(used, this.maxBytes);
+  }
+
+  async size(): Promise<LogSize> {
+    return { bytes: await this.readSize(), limit: this.maxBytes };
+  }
+
+  async prune(before: string): Promise<PruneResult> {
+    if (this.closed) throw new StoreError("decision log is closed");
+    const cutoff = normalizeTime(before, "before");
+    const run = async (table: "decisions" | "candidate_decisions", key: string, bytesSql: string) => {
+      let total = 0;
+      for (;;) {
+        const r = await this.pool.query<{ deleted: number }>(
+          `WITH del AS (DELETE FROM ${table} WHERE (${key}) IN
+               (SELECT ${key} FROM ${table} WHERE created_at < $1 LIMIT ${PRUNE_CHUNK})
+             RETURNING -(${bytesSql}) AS n),
+           acc AS (${ADD_BYTES("$2", "del")})
+           SELECT COUNT(*)::int AS deleted FROM del`,
+          [cutoff, this.owner],
+        );
+        const n = r.rows[0]?.deleted ?? 0;
+        total += n;
+        if (n < PRUNE_CHUNK) return total;
+      }
+    };
+    const decisions = await run("decisions", "decision_id", DECISION_BYTES_SQL);
+    const candidates = await run("candidate_decisions", "decision_id, candidate", CANDIDATE_BYTES_SQL);
+    this.measured.at = Number.NEGATIVE_INFINITY;
+    return { decisions, candidates };
   }
 
   get commitStats(): DecisionStore["commitStats"] {
@@ -328,11 +425,17 @@ class PostgresStore implements DecisionStore {
     return r.rows.map(versionEventFromRow);
   }
 
-  async appendCandidate(c: CandidateDecision): Promise<void> {
+  async appendCandidate(c: CandidateDecision, request?: unknown): Promise<void> {
+    const output = JSON.stringify(this.masker.scrubDecision(c.decision, this.masker.secretsOf(request)));
+    await this.ensureRoom(Buffer.byteLength(output) + CANDIDATE_OVERHEAD_BYTES);
+    // A replaced candidate decision is counted again: the count errs on the large side.
     await this.pool.query(
-      `INSERT INTO candidate_decisions (decision_id, candidate, created_at, output) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (decision_id, candidate) DO UPDATE SET created_at = EXCLUDED.created_at, output = EXCLUDED.output`,
-      [c.decisionId, c.candidate, normalizeTime(c.createdAt, "createdAt"), JSON.stringify(c.decision)],
+      `WITH ins AS (INSERT INTO candidate_decisions (decision_id, candidate, created_at, output) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (decision_id, candidate) DO UPDATE SET created_at = EXCLUDED.created_at, output = EXCLUDED.output
+         RETURNING ${CANDIDATE_BYTES_SQL} AS n),
+       acc AS (${ADD_BYTES("$5", "ins")})
+       SELECT 1`,
+      [c.decisionId, c.candidate, normalizeTime(c.createdAt, "createdAt"), output, this.owner],
     );
   }
 

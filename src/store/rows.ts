@@ -261,3 +261,14 @@ export function versionEventFromRow(r: VersionEventRow): VersionEvent {
     reason: r.reason,
   };
 }
+
+/**
+ * What one stored record counts for against the size limit before it is written: its JSON plus an
+ * allowance for the other columns and the index entries. PostgreSQL counts the same with SQL (ROW_BYTES_SQL).
+ */
+export const ROW_OVERHEAD_BYTES = 256;
+export const CANDIDATE_OVERHEAD_BYTES = 128;
+
+export function rowBytes(row: Pick<DecisionRow, "input" | "output">): number {
+  return Buffer.byteLength(row.input) + Buffer.byteLength(row.output) + ROW_OVERHEAD_BYTES;
+}

@@ -1,9 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
-import { StoreError } from "./errors.js";
+import { LogFullError, StoreError } from "./errors.js";
 import { GroupCommitter } from "./group-commit.js";
-import { maskInput, parseMaskPaths } from "./mask.js";
+import { Masker } from "./mask.js";
 import {
+  CANDIDATE_OVERHEAD_BYTES,
   DECISION_COLUMNS,
   type DecisionRow,
   eventFromRow,
@@ -13,6 +14,7 @@ import {
   fromRow,
   normalizeTime,
   type RolloutEventRow,
+  rowBytes,
   rowValues,
   toRow,
   type VersionEventRow,
@@ -32,6 +34,8 @@ import type {
   DecisionQuery,
   DecisionRecord,
   DecisionStore,
+  LogSize,
+  PruneResult,
   Review,
   RolloutEvent,
   StoreOptions,
@@ -116,6 +120,9 @@ function walBytes(path: string): number {
 /** WAL pages (4 KB) after which the main connection checkpoints itself, should the checkpointer thread stop. */
 const BACKSTOP_CHECKPOINT_PAGES = 20_000;
 
+/** Rows deleted per statement when pruning: small enough that each delete is a few milliseconds. */
+const PRUNE_CHUNK = 2000;
+
 const syncPragma = (sync: SqliteSync): string => (sync === "full" ? "FULL" : "NORMAL");
 
 /** Turns SQLite's terse codes into a message that says what to do. */
@@ -173,9 +180,11 @@ export async function openSqliteStore(path: string, opts: StoreOptions = {}): Pr
 
 class SqliteStore implements DecisionStore {
   readonly kind = "sqlite" as const;
-  private readonly mask: string[][];
+  private readonly masker: Masker;
   private readonly committer: GroupCommitter<DecisionRecord>;
   private readonly writer: SqliteWriterThread;
+  private readonly maxBytes: number | null;
+  private readonly pageSize: number;
   private closed = false;
 
   constructor(
@@ -183,7 +192,9 @@ class SqliteStore implements DecisionStore {
     readonly location: string,
     opts: StoreOptions,
   ) {
-    this.mask = parseMaskPaths(opts.mask ?? []);
+    this.masker = new Masker(opts.mask ?? []);
+    this.maxBytes = opts.maxBytes ?? null;
+    this.pageSize = Number(db.pragma("page_size", { simple: true }));
     const sync = opts.sync ?? DEFAULT_SQLITE_SYNC;
     const thread = (role: WriterInit["role"]) =>
       new SqliteWriterThread({
@@ -237,14 +248,54 @@ class SqliteStore implements DecisionStore {
       {
         writeBatch: async (records) => {
           // Masking and serialisation before the transaction: a bad record fails alone, not its batch.
-          const rows = records.map((r) =>
-            rowValues(toRow(this.mask.length > 0 ? { ...r, input: maskInput(r.input, this.mask) } : r)),
-          );
-          await commit(rows);
+          const rows = records.map((r) => toRow(this.masker.record(r)));
+          // A batch that does not fit is refused whole; the committer then retries each record alone,
+          // so those that still fit are written and only the rest are refused.
+          this.ensureRoom(rows.reduce((n, r) => n + rowBytes(r), 0));
+          await commit(rows.map(rowValues));
         },
       },
       opts.maxBatch ?? 500,
     );
+  }
+
+  /** Bytes of the database pages in use: the file less its free pages (which new rows reuse). */
+  private usedBytes(): number {
+    const pages = Number(this.db.pragma("page_count", { simple: true }));
+    const free = Number(this.db.pragma("freelist_count", { simple: true }));
+    return (pages - free) * this.pageSize;
+  }
+
+  /** Throws LogFullError when `bytes` more would take the log past its limit. */
+  private ensureRoom(bytes: number): void {
+    if (this.maxBytes === null) return;
+    const used = this.usedBytes();
+    if (used + bytes > this.maxBytes) throw new LogFullError(used, this.maxBytes);
+  }
+
+  async size(): Promise<LogSize> {
+    return { bytes: this.usedBytes(), limit: this.maxBytes };
+  }
+
+  async prune(before: string): Promise<PruneResult> {
+    if (this.closed) throw new StoreError("decision log is closed");
+    const cutoff = normalizeTime(before, "before");
+    const run = async (table: "decisions" | "candidate_decisions"): Promise<number> => {
+      const del = this.db.prepare(
+        `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE created_at < ? LIMIT ${PRUNE_CHUNK})`,
+      );
+      let total = 0;
+      for (;;) {
+        const n = del.run(cutoff).changes;
+        total += n;
+        if (n < PRUNE_CHUNK) return total;
+        // Let requests in between chunks: a large first prune must not stall the service.
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const decisions = await run("decisions");
+    const candidates = await run("candidate_decisions");
+    return { decisions, candidates };
   }
 
   get commitStats(): DecisionStore["commitStats"] {
@@ -371,12 +422,14 @@ class SqliteStore implements DecisionStore {
     );
   }
 
-  async appendCandidate(c: CandidateDecision): Promise<void> {
+  async appendCandidate(c: CandidateDecision, request?: unknown): Promise<void> {
+    const output = JSON.stringify(this.masker.scrubDecision(c.decision, this.masker.secretsOf(request)));
+    this.ensureRoom(Buffer.byteLength(output) + CANDIDATE_OVERHEAD_BYTES);
     this.db
       .prepare(
         "INSERT OR REPLACE INTO candidate_decisions (decision_id, candidate, created_at, output) VALUES (?, ?, ?, ?)",
       )
-      .run(c.decisionId, c.candidate, new Date(c.createdAt).toISOString(), JSON.stringify(c.decision));
+      .run(c.decisionId, c.candidate, new Date(c.createdAt).toISOString(), output);
   }
 
   async candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]> {

@@ -144,15 +144,50 @@ export interface DecisionStore {
   appendVersionEvent(event: VersionEvent): Promise<VersionEvent>;
   /** Oldest first. */
   versionEvents(): Promise<VersionEvent[]>;
-  appendCandidate(c: CandidateDecision): Promise<void>;
+  /**
+   * `request`: the request the candidate decided, whose masked values are scrubbed from the candidate's
+   * decision as they are from a record's.
+   */
+  appendCandidate(c: CandidateDecision, request?: unknown): Promise<void>;
   candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]>;
+  /**
+   * How big the log is and its limit. SQLite: the bytes of the database pages in use (freed pages are
+   * reused, so pruning makes room). PostgreSQL: the bytes of the stored records' JSON plus a fixed
+   * allowance per row, counted as records are written and pruned.
+   */
+  size(): Promise<LogSize>;
+  /**
+   * Deletes the decisions (and candidate decisions) created before `before` (ISO date-time), in chunks
+   * so that the service keeps answering; the only way records ever leave the log.
+   */
+  prune(before: string): Promise<PruneResult>;
   /** A cheap write/read probe for /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface LogSize {
+  bytes: number;
+  /** The --max-log-size in bytes; null when there is none. */
+  limit: number | null;
+}
+
+export interface PruneResult {
+  decisions: number;
+  candidates: number;
+}
+
 export interface StoreOptions {
-  /** Input paths masked before storage, e.g. "details", "t3_tensor", "action.parameters.password", "*.token". */
+  /**
+   * Largest log in bytes (see DecisionStore.size). A decision or candidate that would take the log past
+   * it is refused with LogFullError; nothing stored is dropped to make room. Default: no limit.
+   */
+  maxBytes?: number | null;
+  /**
+   * Input paths masked before storage, e.g. "details", "t3_tensor", "action.parameters.password", "*.token";
+   * each also names the same field in the other request shape, and the masked values are scrubbed from
+   * every string of the record (see Masker in mask.ts).
+   */
   mask?: string[];
   /** SQLite: how long to wait for a lock held by another process before failing (ms). */
   busyTimeoutMs?: number;

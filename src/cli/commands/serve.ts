@@ -138,6 +138,66 @@ const OPTIONS: OptionSpec[] = [
     flag: "--shutdown-grace-ms <ms>",
     help: "longest a graceful shutdown may take before exit (default 10000)",
   },
+  {
+    key: "requestTimeoutMs",
+    flag: "--request-timeout-ms <ms>",
+    help: "the whole request, headers and body, must arrive within this; else 408 and the connection closes (default 30000)",
+  },
+  {
+    key: "headersTimeoutMs",
+    flag: "--headers-timeout-ms <ms>",
+    help: "the request headers must arrive within this, at most --request-timeout-ms (default 10000)",
+  },
+  {
+    key: "keepAliveTimeoutMs",
+    flag: "--keep-alive-timeout-ms <ms>",
+    help: "an idle keep-alive connection is closed after this (default 5000)",
+  },
+  {
+    key: "connectionTimeoutMs",
+    flag: "--connection-timeout-ms <ms>",
+    help: "a connection with no traffic either way for this long is closed; more than --deadline-ms (default 60000)",
+  },
+  {
+    key: "maxRequestsPerSocket",
+    flag: "--max-requests-per-socket <n>",
+    help: "requests one connection may carry before it is closed, 0 for no limit (default 0)",
+  },
+  {
+    key: "maxConnections",
+    flag: "--max-connections <n>",
+    help: "open connections at most, lowered to fit the open-file limit (ulimit -n) less 64; more are closed at once (default 1024)",
+  },
+  {
+    key: "maxConnectionsPerClient",
+    flag: "--max-connections-per-client <n>",
+    help: "open connections from one client address at most, and at most half of --max-connections (default 256)",
+  },
+  {
+    key: "rateLimit",
+    flag: "--rate-limit <n|off>",
+    help: "requests per client (its bearer token, else its address) per --rate-limit-window; beyond, 429 rate_limited with Retry-After (default 1000)",
+  },
+  {
+    key: "rateLimitWindow",
+    flag: "--rate-limit-window <duration>",
+    help: "the window of --rate-limit: 500ms, 1s, 1m, ... (default 1s)",
+  },
+  {
+    key: "bodyRateLimit",
+    flag: "--body-rate-limit <size|off>",
+    help: "request body bytes per client per --rate-limit-window, counted from Content-Length before the body is read; beyond, 429 rate_limited (default 4mb)",
+  },
+  {
+    key: "retain",
+    flag: "--retain <duration|off>",
+    help: "prune decisions older than this from the log, at start and periodically: 30d, 12h, 2w, or off to keep all (default 30d)",
+  },
+  {
+    key: "maxLogSize",
+    flag: "--max-log-size <size|off>",
+    help: "largest decision log, e.g. 500mb, 1gb; a full log refuses new decisions with 503 log_full, never drops one (default 1gb)",
+  },
 ];
 
 const HELP_FOOTER = `

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
@@ -33,6 +35,54 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: "invalid_request" },
 };
 
+/**
+ * Errors Node raises on a connection before there is a request to route (a request that did not arrive
+ * in time, headers too large, bytes that are not HTTP), answered in the contract's format and counted
+ * like any other caller error; then the connection closes.
+ */
+export function clientErrorHandler(
+  metrics: ServerMetrics,
+  limits: { requestTimeoutMs: number; headersTimeoutMs: number },
+): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  return (err, socket) => {
+    // A reset connection is gone: nothing to answer.
+    if (err.code === "ECONNRESET" || socket.destroyed) return;
+    let status: number;
+    let body: ErrorBody;
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      status = 408;
+      body = {
+        error: {
+          code: "request_timeout",
+          message:
+            `the request did not arrive in time: the headers must arrive within ${limits.headersTimeoutMs} ms ` +
+            `(--headers-timeout-ms), the whole request within ${limits.requestTimeoutMs} ms (--request-timeout-ms)`,
+        },
+      };
+    } else if (err.code === "HPE_HEADER_OVERFLOW") {
+      status = 431;
+      body = { error: { code: "headers_too_large", message: "the request headers are over 16 KB" } };
+    } else {
+      status = 400;
+      body = {
+        error: {
+          code: "bad_request",
+          message: `the request is not valid HTTP (${err.code ?? "parse error"})`,
+        },
+      };
+    }
+    metrics.errors.inc({ cause: body.error.code });
+    if (socket.writable) {
+      const text = JSON.stringify(body);
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
+    }
+    socket.destroy();
+  };
+}
+
 export function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
@@ -61,6 +111,8 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
     const mapped = code ? FASTIFY_CODES[code] : undefined;
     if (mapped) {
       metrics.errors.inc({ cause: mapped.code });
+      // The rest of a body too large is not worth reading: close the connection after the answer.
+      if (mapped.code === "body_too_large") reply.header("connection", "close");
       return sendError(reply, mapped.status, {
         error: { code: mapped.code, message: mapped.message ?? err.message },
       });

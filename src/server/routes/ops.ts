@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { PolicyError } from "../../policy/load.js";
 import { type Tier, TierSchema } from "../../schemas/decision.js";
+import { formatBytes } from "../../store/errors.js";
 import type { Mode } from "../../store/types.js";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../errors.js";
@@ -10,6 +11,11 @@ import { auditIdentity } from "../plugins/auth.js";
 import { ErrorSchema, HealthSchema, ReadySchema, RuntimeSchema } from "../schemas.js";
 
 type CircuitState = "closed" | "open" | "half_open";
+
+/** /ready warns from this share of --max-log-size on, and is not ready from LOG_FULL_SHARE on. */
+export const LOG_WARN_SHARE = 0.9;
+/** Less room than this and no ordinary decision (a few KB) fits any more: /ready says not ready. */
+const LOG_FULL_MARGIN_BYTES = 64 * 1024;
 
 function circuitOf(ctx: ServerContext): CircuitState | null {
   return ctx.circuit ? ctx.circuit() : null;
@@ -44,12 +50,28 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
         policy: `${advisor.policy.doc.id}@${advisor.policy.revision}`,
         model: ctx.llm ? ctx.llm.modelId : null,
         store: "ok",
+        logSize: "unknown",
         circuit,
       };
       const reasons: string[] = [];
+      const warnings: string[] = [];
       if (ctx.closing) reasons.push("shutting down");
       try {
         await ctx.store.ping();
+        const { bytes, limit } = await ctx.store.size();
+        if (limit === null) {
+          checks.logSize = `${formatBytes(bytes)} (no limit)`;
+        } else {
+          const share = bytes / limit;
+          checks.logSize = `${formatBytes(bytes)} of ${formatBytes(limit)} (${Math.floor(share * 100)}%)`;
+          // Full: every new decision would be refused. Near full: still deciding, but not for long.
+          if (limit - bytes < LOG_FULL_MARGIN_BYTES)
+            reasons.push(`decision log full: ${checks.logSize}, new decisions are refused`);
+          else if (share >= LOG_WARN_SHARE)
+            warnings.push(
+              `decision log at ${checks.logSize} of --max-log-size: at the limit new decisions are refused; shorten --retain or raise the limit`,
+            );
+        }
       } catch (err) {
         checks.store = `not writable: ${(err as Error).message}`;
         reasons.push(`decision log ${checks.store}`);
@@ -57,11 +79,12 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       // With the LLM as the only engine an open circuit means every answer would be a fallback.
       if (circuit === "open" && advisor.engine === "llm")
         reasons.push("the policy interpreter's circuit is open");
+      const warned = warnings.length > 0 ? { warnings } : {};
       if (reasons.length > 0) {
         reply.code(503);
-        return { ready: false, reason: reasons.join("; "), checks };
+        return { ready: false, reason: reasons.join("; "), ...warned, checks };
       }
-      return { ready: true, checks };
+      return { ready: true, ...warned, checks };
     },
   );
 
