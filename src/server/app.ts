@@ -24,6 +24,7 @@ import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
 import { installErrorHandling, sendError } from "./plugins/errors.js";
 import { advisoryRoutes } from "./routes/advisory.js";
+import { type AuthzenOptions, authzenRoutes } from "./routes/authzen.js";
 import { opsRoutes } from "./routes/ops.js";
 import { DecisionService } from "./service.js";
 import { validatorCompiler } from "./validation.js";
@@ -63,6 +64,8 @@ export interface AppOptions {
   /** A pino logger to use instead (shared with components built before the app). */
   loggerInstance?: FastifyBaseLogger;
   reload?: () => Promise<Advisor>;
+  /** The AuthZEN 1.0 routes' options (docs/authzen.md). */
+  authzen?: AuthzenOptions;
   /** Extra route plugins (review, stats, rollout, ui), registered after the core routes. */
   plugins?: Array<(app: FastifyInstance, ctx: ServerContext) => Promise<void>>;
 }
@@ -187,6 +190,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   await app.register(async (scope) => {
     await opsRoutes(scope, ctx);
     await advisoryRoutes(scope, ctx);
+    await authzenRoutes(scope, ctx, opts.authzen);
     for (const plugin of opts.plugins ?? []) await plugin(scope, ctx);
   });
 

@@ -78,6 +78,11 @@ export const ServeConfigSchema = z.strictObject({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   jobTtl: int("a job retention in seconds", 1, 86_400 * 7).default(3600),
   shutdownGraceMs: int("a shutdown grace in milliseconds", 0, 600_000).default(10_000),
+  /** The URL callers use, published as the AuthZEN PDP identifier (default: from each metadata request). */
+  publicUrl: z
+    .url({ error: "expected the service's URL as callers use it, such as https://pdp.example.com" })
+    .refine((u) => !/[?#]/.test(u), { error: "expected a URL without a query or fragment" })
+    .optional(),
 });
 export type ServeConfig = z.infer<typeof ServeConfigSchema>;
 export type ServeConfigInput = z.input<typeof ServeConfigSchema>;
@@ -114,6 +119,7 @@ export const ENV_NAMES: Record<keyof ServeConfig, string> = {
   logLevel: "POLICY_ADVISOR_LOG_LEVEL",
   jobTtl: "POLICY_ADVISOR_JOB_TTL",
   shutdownGraceMs: "POLICY_ADVISOR_SHUTDOWN_GRACE_MS",
+  publicUrl: "POLICY_ADVISOR_PUBLIC_URL",
 };
 
 /** The kebab-case flag of an option, for messages. */

@@ -171,6 +171,7 @@ export async function startService(
       batchMax: config.batchMax,
       bodyLimit: config.bodyLimit,
       jobTtlSeconds: config.jobTtl,
+      ...(config.publicUrl ? { authzen: { publicUrl: config.publicUrl } } : {}),
       // The same asynchronous logger: Fastify's own would write each decision line synchronously.
       loggerInstance: logger,
       reload: reloadAdvisor,

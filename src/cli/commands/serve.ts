@@ -138,6 +138,11 @@ const OPTIONS: OptionSpec[] = [
     flag: "--shutdown-grace-ms <ms>",
     help: "longest a graceful shutdown may take before exit (default 10000)",
   },
+  {
+    key: "publicUrl",
+    flag: "--public-url <url>",
+    help: "the URL callers use, published as the AuthZEN policy_decision_point (default: from each request)",
+  },
 ];
 
 const HELP_FOOTER = `

@@ -21,7 +21,7 @@ import type { AdvisoryInput } from "../service.js";
 import { parsedBy } from "../validation.js";
 
 /** Documents the optional header; requestDeadline() parses it with a message naming it. */
-const DeadlineHeaderSchema = z.looseObject({
+export const DeadlineHeaderSchema = z.looseObject({
   "x-deadline-ms": z
     .string()
     .optional()
@@ -31,7 +31,7 @@ const DeadlineHeaderSchema = z.looseObject({
 const advisoryBody = parsedBy(AdvisoryBodySchema, (data) => parseAdvisoryBody(data));
 
 /** An error as a batch item or a failed job carries it: the same shape as an error answer. */
-function toErrorBody(err: unknown): ErrorBody["error"] {
+export function toErrorBody(err: unknown): ErrorBody["error"] {
   if (err instanceof InvalidRequestError) return { code: err.code, message: err.message, issues: err.issues };
   if (err instanceof QueueFullError) return { code: err.code, message: err.message };
   if (err instanceof HttpError) return { code: err.code, message: err.message };
@@ -42,7 +42,7 @@ function toErrorBody(err: unknown): ErrorBody["error"] {
  * A caller's own, shorter deadline for this request (X-Deadline-Ms), e.g. what is left of its budget.
  * It can only shorten the service's deadline, never lengthen it.
  */
-function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
+export function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
   const raw = request.headers["x-deadline-ms"];
   if (raw === undefined) return undefined;
   const value = Array.isArray(raw) ? raw[0] : raw;
@@ -58,7 +58,7 @@ function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | 
   return Math.min(n, ctx.service.deadlineMs);
 }
 
-function refuseWhenClosing(ctx: ServerContext): void {
+export function refuseWhenClosing(ctx: ServerContext): void {
   if (ctx.closing)
     throw new HttpError(503, "shutting_down", "the service is shutting down", { "Retry-After": "5" });
 }
