@@ -22,7 +22,7 @@ import { JobTable } from "./jobs.js";
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
-import { installErrorHandling, sendError } from "./plugins/errors.js";
+import { installErrorHandling, installJsonBodyParser, sendError } from "./plugins/errors.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { type AuthzenOptions, authzenRoutes } from "./routes/authzen.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -113,6 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   // Answers are built from typed values; re-validating them could only turn a good answer into a 500.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser("text/plain");
+  installJsonBodyParser(app);
 
   const llm = opts.llm ?? null;
   const concurrency = opts.concurrency ?? (llm ? Math.max(1, llm.parallelism) : 4);

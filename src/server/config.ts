@@ -179,7 +179,7 @@ export function resolveServeConfig(
   };
   const lines = issuesFromZod(r.error).map((i) => {
     const key = i.path.split(".")[0] ?? "";
-    if (i.message.startsWith("Unrecognized key")) return `  ${opts.configFile ?? "config"}: ${i.message}`;
+    if (i.message.startsWith("unknown field")) return `  ${opts.configFile ?? "config"}: ${i.message}`;
     return `  ${where(key)}: ${i.message}`;
   });
   throw new ConfigError(`invalid serve configuration:\n${lines.join("\n")}`);
