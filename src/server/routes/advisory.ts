@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { newDecisionId } from "../../advisor/decision-id.js";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import type { ServerContext } from "../context.js";
@@ -174,7 +174,8 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
       refuseWhenClosing(ctx);
       // Refuse at once rather than accept a job that cannot be queued.
       if (ctx.queue.isFull()) throw new QueueFullError(ctx.queue.retryAfterSeconds(), ctx.queue.capacity);
-      const jobId = randomUUID();
+      // The job's id is its decision's id: a UUIDv7 like every decision id (INTERFACES.md).
+      const jobId = newDecisionId();
       ctx.jobs.start(jobId);
       const log = request.log.child({ jobId });
       ctx.service
