@@ -15,6 +15,7 @@ import type { Advisor } from "../advisor/types.js";
 import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
+import type { Telemetry } from "../telemetry/index.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
@@ -23,6 +24,7 @@ import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
 import { installErrorHandling, installJsonBodyParser, sendError } from "./plugins/errors.js";
+import { installTracing } from "./plugins/tracing.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { type AuthzenOptions, authzenRoutes } from "./routes/authzen.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -64,6 +66,8 @@ export interface AppOptions {
   /** A pino logger to use instead (shared with components built before the app). */
   loggerInstance?: FastifyBaseLogger;
   reload?: () => Promise<Advisor>;
+  /** OpenTelemetry (off when absent): a trace per request and decision, decisions as OTLP log records. */
+  telemetry?: Telemetry | null;
   /** The AuthZEN 1.0 routes' options (docs/authzen.md). */
   authzen?: AuthzenOptions;
   /** Extra route plugins (review, stats, rollout, ui), registered after the core routes. */
@@ -140,6 +144,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
     ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
+    telemetry: opts.telemetry ?? null,
   });
   const jobs = new JobTable({ max: 100_000, ttlMs: (opts.jobTtlSeconds ?? 3600) * 1000 }, (c) => {
     metrics.jobs.set({ status: "pending" }, c.pending);
@@ -163,6 +168,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   };
 
   installErrorHandling(app, metrics);
+  installTracing(app, opts.telemetry);
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask turn.
   app.addHook("onResponse", (request, reply, done) => {

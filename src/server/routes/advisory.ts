@@ -85,6 +85,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
         log: request.log,
         signal: ctx.shutdown.signal,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+        ...(request.traceContext ? { traceContext: request.traceContext } : {}),
       });
     },
   );
@@ -141,6 +142,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
               log: request.log,
               signal: ctx.shutdown.signal,
               ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+              ...(request.traceContext ? { traceContext: request.traceContext } : {}),
             });
           } catch (err) {
             if (
@@ -184,6 +186,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
           deadlineMs: null,
           log,
           signal: ctx.shutdown.signal,
+          ...(request.traceContext ? { traceContext: request.traceContext } : {}),
         })
         .then(
           (result) => ctx.jobs.finish(jobId, { result }),

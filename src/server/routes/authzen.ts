@@ -194,6 +194,7 @@ export async function authzenRoutes(
       log: request.log,
       signal: ctx.shutdown.signal,
       ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+      ...(request.traceContext ? { traceContext: request.traceContext } : {}),
     };
   };
 
