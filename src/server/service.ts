@@ -15,7 +15,7 @@ import type { Decision } from "../schemas/decision.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import type { ParsedRequest } from "../schemas/request.js";
 import type { DecisionRecord, DecisionStore, Mode } from "../store/types.js";
-import { type ActiveSpan, emitLog, endSpan, inSpan, startSpan, type Telemetry } from "../telemetry/index.js";
+import { emitLog, endSpan, inSpan, startSpan, type Telemetry } from "../telemetry/index.js";
 import { StoreUnavailableError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
@@ -390,7 +390,7 @@ export class DecisionService {
       );
       endSpan(waiting);
     } catch (err) {
-      endSpan(waiting as ActiveSpan | undefined, err);
+      endSpan(waiting, err);
       if (err instanceof QueueFullError && opts.rulesWhenFull) {
         metrics.errors.inc({ cause: "shadow_queue_full" });
         return verdictToDecision(verdict, { ...versions, prompt: null, model: null }, startedAt, decisionId);
