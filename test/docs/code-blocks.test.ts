@@ -71,22 +71,16 @@ let server: ChildProcess | undefined;
 let port = 0;
 let startupMs = 0;
 
-beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" first (npm test does)`);
-  mkdirSync(join(WORK, "bin"), { recursive: true });
-  // `policy-advisor` in a shell block is the checkout's bin, as the README says.
-  const shim = join(WORK, "bin", "policy-advisor");
-  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-  chmodSync(shim, 0o755);
+/** `node dist/cli/main.js serve` (the README's command, on a free port and a fresh log): how long to listen. */
+async function startServe(db: string): Promise<{ child: ChildProcess; port: number; ms: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--db", join(WORK, "decisions.db")], {
+  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--db", db], {
     cwd: ROOT,
     env: { ...process.env, POLICY_ADVISOR_TOKEN: "", POLICY_ADVISOR_REVIEWER_TOKEN: "" },
   });
-  server = child;
   child.stdout?.resume();
   let err = "";
-  port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     child.stderr?.on("data", (d: Buffer) => {
       err += d.toString();
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(err);
@@ -94,15 +88,31 @@ beforeAll(async () => {
     });
     child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
-  startupMs = performance.now() - started;
+  return { child, port: listening, ms: performance.now() - started };
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" first (npm test does)`);
+  mkdirSync(join(WORK, "bin"), { recursive: true });
+  // `policy-advisor` in a shell block is the checkout's bin, as the README says.
+  const shim = join(WORK, "bin", "policy-advisor");
+  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  chmodSync(shim, 0o755);
+  const first = await startServe(join(WORK, "decisions.db"));
+  server = first.child;
+  port = first.port;
+  startupMs = first.ms;
 }, 60_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await stop(server);
   rmSync(WORK, { recursive: true, force: true });
 });
 
@@ -145,9 +155,17 @@ describe("code blocks of README.md and docs/*.md", () => {
     expect(RUN.length).toBeGreaterThanOrEqual(7);
   });
 
-  it("the README's start command is listening within 5 s", () => {
-    expect(startupMs).toBeLessThan(5000);
-  });
+  it("the README's start command is listening within 5 s", async () => {
+    // The suite shares the machine with load tests: a slow start is tried again (twice at most) before it
+    // counts. A start that needs an install or a build first (npx in the checkout: 44 s) fails every try.
+    const tries = [startupMs];
+    for (let i = 1; i < 3 && Math.min(...tries) >= 5000; i++) {
+      const again = await startServe(join(WORK, `startup-${i}.db`));
+      tries.push(again.ms);
+      await stop(again.child);
+    }
+    expect(Math.min(...tries), `tries: ${tries.map((t) => Math.round(t)).join(", ")} ms`).toBeLessThan(5000);
+  }, 60_000);
 
   for (const block of RUN) {
     const skip = block.lang === "python" && !externalAvailable("python3", python, "python3 is not installed");
