@@ -276,8 +276,11 @@ describe("AuthZEN 1.0: the specification's examples", () => {
   });
 
   it("the PDP metadata: endpoints of this PDP, identified by the URL it was asked at", async () => {
-    const res = await fetch(`${s.url}/.well-known/authzen-configuration`);
+    const res = await fetch(`${s.url}/.well-known/authzen-configuration`, {
+      headers: { "X-Request-ID": "md-1" },
+    });
     expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("md-1");
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
       policy_decision_point: s.url,

@@ -280,6 +280,7 @@ export async function authzenRoutes(
     AUTHZEN_METADATA_PATH,
     {
       config: { role: "public" },
+      onSend: echoRequestId,
       schema: {
         summary: "AuthZEN 1.0 Policy Decision Point metadata (the endpoints this PDP serves)",
         response: { 200: AuthzenMetadataSchema },
