@@ -1,4 +1,5 @@
 import Table from "cli-table3";
+import { tableStyle } from "../util/colour.js";
 import { type BenchReport, type HttpRun, isSkipped, type Target } from "./types.js";
 
 type Row = [string, string, string];
@@ -17,8 +18,8 @@ function sectionRows(name: string, value: unknown, rows: Row[]): Row[] {
 
 /** The readable report: one table, a row per measure, targets marked met or MISSED. */
 export function formatBench(r: BenchReport): string {
-  // Colours only on a terminal: a table piped to a file or BENCHMARKS.md stays plain text.
-  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  // Colours only on a terminal without NO_COLOR: a table piped to a file or BENCHMARKS.md stays plain text.
+  const style = tableStyle();
   const table = new Table({
     head: ["section", "measure", "value"],
     wordWrap: true,

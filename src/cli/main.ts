@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { packageRoot } from "../paths.js";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./errors.js";
+import { strictUsage } from "./usage.js";
 
 const program = new Command()
   .name("policy-advisor")
@@ -16,14 +17,17 @@ const program = new Command()
 
 await registerCommands(program);
 
+strictUsage(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const code = (err as { code?: string }).code;
-  if (code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help") {
-    process.exitCode = 0;
-  } else if (typeof code === "string" && code.startsWith("commander.")) {
-    process.exitCode = 2; // commander already printed the message
+  const { code, exitCode } = err as { code?: string; exitCode?: number };
+  if (typeof code === "string" && code.startsWith("commander.")) {
+    // Commander already printed the message. Help or the version asked for is a success; everything
+    // else (an unknown option or command, a missing argument, help shown for a missing subcommand) is a
+    // usage error.
+    process.exitCode = exitCode === 0 ? 0 : 2;
   } else {
     process.exitCode = reportError(err);
   }

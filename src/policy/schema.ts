@@ -182,6 +182,14 @@ export const PolicyDocumentSchema = z.strictObject({
   /** Actor directory for R6Requests that carry no role. */
   actors: z.record(z.string(), z.string()).default({}),
   /**
+   * Baseline trust (T3) of individual actors, declared by the policy's owners: used when a request carries
+   * no trust of its own (an AuthZEN subject without `properties.trust`). Optional, with no default, so a
+   * policy without it keeps its revision.
+   */
+  actorTrust: z
+    .record(z.string(), z.strictObject({ competence: score, reliability: score, integrity: score }))
+    .optional(),
+  /**
    * Working hours of individual actors (night shifts, other zones), declared by the policy's owners: the
    * only way an off-hours request stops being a deviation. Text in a request can never do this.
    */

@@ -17,6 +17,7 @@ import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
 import { Masker } from "../store/mask.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
+import type { Telemetry } from "../telemetry/index.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
@@ -33,9 +34,11 @@ import {
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
-import { clientErrorHandler, installErrorHandling, sendError } from "./plugins/errors.js";
+import { clientErrorHandler, installErrorHandling, installJsonBodyParser, sendError } from "./plugins/errors.js";
+import { installTracing } from "./plugins/tracing.js";
 import { installRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { advisoryRoutes } from "./routes/advisory.js";
+import { type AuthzenOptions, authzenRoutes } from "./routes/authzen.js";
 import { opsRoutes } from "./routes/ops.js";
 import { DecisionService } from "./service.js";
 import { validatorCompiler } from "./validation.js";
@@ -81,6 +84,10 @@ export interface AppOptions {
   /** A pino logger to use instead (shared with components built before the app). */
   loggerInstance?: FastifyBaseLogger;
   reload?: () => Promise<Advisor>;
+  /** OpenTelemetry (off when absent): a trace per request and decision, decisions as OTLP log records. */
+  telemetry?: Telemetry | null;
+  /** The AuthZEN 1.0 routes' options (docs/authzen.md). */
+  authzen?: AuthzenOptions;
   /** Extra route plugins (review, stats, rollout, ui), registered after the core routes. */
   plugins?: Array<(app: FastifyInstance, ctx: ServerContext) => Promise<void>>;
 }
@@ -154,6 +161,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     payload.on("error", (err) => checked.destroy(err));
     done(null, payload.pipe(checked));
   });
+  installJsonBodyParser(app);
 
   const llm = opts.llm ?? null;
   const concurrency = opts.concurrency ?? (llm ? Math.max(1, llm.parallelism) : 4);
@@ -181,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     log: app.log,
     masker: new Masker(opts.mask ?? []),
     ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
+    telemetry: opts.telemetry ?? null,
   });
   // The decision log's size against its limit, read at each scrape.
   const { store } = opts;
@@ -229,6 +238,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   if (opts.rateLimit) {
     await installRateLimit(app, { bodyLimit: opts.bodyLimit ?? 1024 * 1024, ...opts.rateLimit }, opts.tokens);
   }
+  installTracing(app, opts.telemetry);
 
   // Callback-style hooks: on every request, an async hook costs a promise and a microtask turn.
   app.addHook("onResponse", (request, reply, done) => {
@@ -257,6 +267,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   await app.register(async (scope) => {
     await opsRoutes(scope, ctx);
     await advisoryRoutes(scope, ctx);
+    await authzenRoutes(scope, ctx, opts.authzen);
     for (const plugin of opts.plugins ?? []) await plugin(scope, ctx);
   });
 

@@ -140,6 +140,11 @@ export const ServeConfigSchema = z
     retain: orOff(duration("a retention", 1000)).default(30 * 86_400_000),
     /** The decision log's largest size; a full log refuses new decisions (503 log_full). null: no limit. */
     maxLogSize: orOff(size).default(1024 ** 3),
+    /** The URL callers use, published as the AuthZEN PDP identifier (default: from each metadata request). */
+    publicUrl: z
+      .url({ error: "expected the service's URL as callers use it, such as https://pdp.example.com" })
+      .refine((u) => !/[?#]/.test(u), { error: "expected a URL without a query or fragment" })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (c.headersTimeoutMs > c.requestTimeoutMs) {
@@ -205,6 +210,7 @@ export const ENV_NAMES: Record<keyof ServeConfig, string> = {
   bodyRateLimit: "POLICY_ADVISOR_BODY_RATE_LIMIT",
   retain: "POLICY_ADVISOR_RETAIN",
   maxLogSize: "POLICY_ADVISOR_MAX_LOG_SIZE",
+  publicUrl: "POLICY_ADVISOR_PUBLIC_URL",
 };
 
 /** The kebab-case flag of an option, for messages. */
@@ -264,7 +270,7 @@ export function resolveServeConfig(
   };
   const lines = issuesFromZod(r.error).map((i) => {
     const key = i.path.split(".")[0] ?? "";
-    if (i.message.startsWith("Unrecognized key")) return `  ${opts.configFile ?? "config"}: ${i.message}`;
+    if (i.message.startsWith("unknown field")) return `  ${opts.configFile ?? "config"}: ${i.message}`;
     return `  ${where(key)}: ${i.message}`;
   });
   throw new ConfigError(`invalid serve configuration:\n${lines.join("\n")}`);

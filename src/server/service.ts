@@ -1,3 +1,4 @@
+import type { Context } from "@opentelemetry/api";
 import type { FastifyBaseLogger } from "fastify";
 import { verdictToDecision } from "../advisor/create.js";
 import { newDecisionId } from "../advisor/decision-id.js";
@@ -16,6 +17,7 @@ import type { ParsedRequest } from "../schemas/request.js";
 import { LogFullError } from "../store/errors.js";
 import type { Masker } from "../store/mask.js";
 import type { DecisionRecord, DecisionStore, Mode } from "../store/types.js";
+import { emitLog, endSpan, inSpan, startSpan, type Telemetry } from "../telemetry/index.js";
 import { LogFullHttpError, StoreUnavailableError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
@@ -49,6 +51,8 @@ export interface DecideOptions {
   /** Aborted when the caller goes away or the service shuts down. */
   signal?: AbortSignal;
   log?: FastifyBaseLogger;
+  /** The trace context of the request (the route's span): the decision's spans go under it. */
+  traceContext?: Context;
 }
 
 export interface DecisionServiceDeps {
@@ -64,6 +68,24 @@ export interface DecisionServiceDeps {
   masker?: Masker;
   /** Called with each record once it is committed (e.g. a candidate version decides it off the critical path). */
   onLogged?: (record: DecisionRecord) => void;
+  /** OpenTelemetry: a span per decision and stage, and each logged decision as a log record. */
+  telemetry?: Telemetry | null;
+}
+
+/** The span attributes of an answer: what was decided, how, and what applies. */
+function answerAttributes(a: AdvisoryAnswer): Record<string, string | number | boolean> {
+  return {
+    "policy_advisor.decision.id": a.decisionId,
+    "policy_advisor.decision": a.decision,
+    "policy_advisor.effective_decision": a.effectiveDecision,
+    "policy_advisor.mode": a.mode,
+    "policy_advisor.source": a.source,
+    "policy_advisor.risk_level": a.riskLevel,
+    "policy_advisor.classification": a.classification,
+    ...(a.tier ? { "policy_advisor.tier": a.tier } : {}),
+    ...(a.fallbackCause ? { "policy_advisor.fallback_cause": a.fallbackCause } : {}),
+    ...(a.deferred ? { "policy_advisor.deferred": true } : {}),
+  };
 }
 
 /**
@@ -117,7 +139,27 @@ export class DecisionService {
     const log = opts.log ?? this.deps.log;
     const decisionId = opts.decisionId ?? newDecisionId();
     const advisor = this.advisor;
+    const telemetry = this.deps.telemetry;
+    // The decision's span: every stage below is a child of it (nothing at all with telemetry off).
+    const root = startSpan(telemetry, "policy_advisor.decision", opts.traceContext, {
+      "policy_advisor.decision.id": decisionId,
+      "policy_advisor.engine": advisor.engine,
+      "policy_advisor.request.shape": input.parsed.shape,
+    });
+    if (root) opts = { ...opts, traceContext: root.context };
+    const finish = (answer: AdvisoryAnswer | undefined, err?: unknown) => {
+      if (answer) root?.span.setAttributes(answerAttributes(answer));
+      endSpan(root, err);
+    };
+    const rules = startSpan(telemetry, "policy_advisor.engine.evaluate", opts.traceContext);
     const verdict = this.engine.evaluate(input.parsed.situation);
+    rules?.span.setAttributes({
+      "policy_advisor.tier": verdict.tier,
+      "policy_advisor.rules.decision": verdict.decision,
+      "policy_advisor.rules.classification": verdict.classification,
+      "policy_advisor.rules.confident": verdict.facts.confident,
+    });
+    endSpan(rules);
     const mode = capMode(verdict.tier, this.deps.modes.modeFor(verdict.tier));
 
     if (mode === "shadow" && input.control !== undefined) {
@@ -130,7 +172,10 @@ export class DecisionService {
       );
       const answer: AdvisoryAnswer = { ...quick, mode, effectiveDecision: input.control, deferred: true };
       // Outside the sample the advice is not computed at all: the answer is the rules' quick verdict.
-      if (this.deps.modes.sampleShadow && !this.deps.modes.sampleShadow()) return answer;
+      if (this.deps.modes.sampleShadow && !this.deps.modes.sampleShadow()) {
+        finish(answer);
+        return answer;
+      }
       const work = this.complete(
         input,
         verdict,
@@ -140,8 +185,9 @@ export class DecisionService {
         { ...opts, log, rulesWhenFull: true },
         advisor,
       )
-        .then(() => undefined)
+        .then((logged) => finish(logged))
         .catch((err: unknown) => {
+          finish(answer, err);
           this.deps.metrics.errors.inc({ cause: "shadow" });
           log.error({ decisionId, err: this.logged(input, err) }, "shadow advisory failed");
         })
@@ -149,7 +195,22 @@ export class DecisionService {
       this.background.add(work);
       return answer;
     }
-    return this.complete(input, verdict, mode, decisionId, startedAt, { ...opts, log }, advisor);
+    try {
+      const answer = await this.complete(
+        input,
+        verdict,
+        mode,
+        decisionId,
+        startedAt,
+        { ...opts, log },
+        advisor,
+      );
+      finish(answer);
+      return answer;
+    } catch (err) {
+      finish(undefined, err);
+      throw err;
+    }
   }
 
   private async complete(
@@ -176,7 +237,15 @@ export class DecisionService {
       ...(input.control !== undefined ? { control: input.control } : {}),
     };
     try {
-      await appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS);
+      await inSpan(
+        this.deps.telemetry,
+        "policy_advisor.decision_log.append",
+        opts.traceContext,
+        {
+          "policy_advisor.store": this.deps.store.kind,
+        },
+        () => appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS),
+      );
     } catch (err) {
       if (err instanceof LogFullError) {
         // Refused, not lost: the caller is told the decision was not recorded (and so not acknowledged).
@@ -192,6 +261,7 @@ export class DecisionService {
       throw new StoreUnavailableError(this.logged(input, err));
     }
     this.deps.onLogged?.(record);
+    this.exportRecord(record, opts.traceContext);
     const m = this.deps.metrics;
     m.decisions.inc({
       decision: decision.decision,
@@ -217,6 +287,46 @@ export class DecisionService {
       "decision",
     );
     return { ...decision, mode, effectiveDecision: effective };
+  }
+
+  /**
+   * The decision-log record as an OTLP log record: what was decided, for whom and how, and the four-step
+   * reasoning; not the request itself (the log masks fields of it; the export has none of them).
+   */
+  private exportRecord(record: DecisionRecord, traceContext: Context | undefined): void {
+    const telemetry = this.deps.telemetry;
+    if (!telemetry?.logger) return;
+    const d = record.decision;
+    const situation = record.input as { actor_id?: unknown; actorId?: unknown };
+    emitLog(telemetry, {
+      body: "decision",
+      eventName: "policy_advisor.decision",
+      ...(traceContext ? { context: traceContext } : {}),
+      attributes: {
+        "policy_advisor.decision.id": record.decisionId,
+        "policy_advisor.decision": d.decision,
+        "policy_advisor.effective_decision": record.effectiveDecision,
+        "policy_advisor.mode": record.mode,
+        "policy_advisor.tier": record.tier,
+        "policy_advisor.source": d.source,
+        "policy_advisor.risk_level": d.riskLevel,
+        "policy_advisor.classification": d.classification,
+        "policy_advisor.latency_ms": d.latencyMs,
+        "policy_advisor.versions.policy": d.versions.policy,
+        ...(d.versions.prompt ? { "policy_advisor.versions.prompt": d.versions.prompt } : {}),
+        ...(d.versions.model ? { "policy_advisor.versions.model": d.versions.model } : {}),
+        ...(record.control ? { "policy_advisor.control": record.control } : {}),
+        ...(d.fallbackCause ? { "policy_advisor.fallback_cause": d.fallbackCause } : {}),
+        ...(typeof situation.actor_id === "string" ? { "policy_advisor.actor_id": situation.actor_id } : {}),
+        ...(typeof situation.actorId === "string" ? { "policy_advisor.actor_id": situation.actorId } : {}),
+        "policy_advisor.request.shape": record.shape,
+        "policy_advisor.created_at": record.createdAt,
+        "policy_advisor.reasoning.role_check": d.reasoning.roleCheck,
+        "policy_advisor.reasoning.trust_check": d.reasoning.trustCheck,
+        "policy_advisor.reasoning.environment": d.reasoning.environment,
+        "policy_advisor.reasoning.context": d.reasoning.context,
+      },
+    });
   }
 
   /** Cache, then the queue under the deadline; any failure to get advice in time fails closed. */
@@ -263,14 +373,32 @@ export class DecisionService {
       });
     };
     let decision: Decision;
+    const telemetry = this.deps.telemetry;
+    // The queue wait and the model's work: the wait is the advisor span up to the model span's start.
+    const waiting = startSpan(telemetry, "policy_advisor.advisor", opts.traceContext, {
+      "policy_advisor.engine": advisor.engine,
+      ...(versions.model ? { "policy_advisor.versions.model": versions.model } : {}),
+      ...(versions.prompt ? { "policy_advisor.versions.prompt": versions.prompt } : {}),
+      ...(deadlineMs ? { "policy_advisor.deadline_ms": deadlineMs } : {}),
+    });
+    const modelCall = (s: AbortSignal): Promise<Decision> =>
+      inSpan(telemetry, "policy_advisor.model", waiting?.context, {}, async (span) => {
+        const d = await advisor.adviseParsed(parsed, { signal: s, decisionId, verdict });
+        span?.span.setAttributes({
+          "policy_advisor.source": d.source,
+          "policy_advisor.decision": d.decision,
+        });
+        return d;
+      });
     try {
       decision = await withDeadline(
         deadlineMs ?? undefined,
-        (signal) =>
-          queue.run((s) => advisor.adviseParsed(parsed, { signal: s, decisionId, verdict }), { signal }),
+        (signal) => queue.run((s) => modelCall(s), { signal }),
         opts.signal,
       );
+      endSpan(waiting);
     } catch (err) {
+      endSpan(waiting, err);
       if (err instanceof QueueFullError && opts.rulesWhenFull) {
         metrics.errors.inc({ cause: "shadow_queue_full" });
         return verdictToDecision(verdict, { ...versions, prompt: null, model: null }, startedAt, decisionId);

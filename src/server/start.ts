@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { pino, stdTimeFunctions } from "pino";
 import { createAdvisor } from "../advisor/create.js";
 import type { Advisor } from "../advisor/types.js";
 import { CircuitBreakerBackend } from "../llm/circuit.js";
 import type { LlmBackend } from "../llm/types.js";
+import { packageRoot } from "../paths.js";
 import { loadPolicy } from "../policy/load.js";
 import { DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
 import { Rollout, type StartupOptions } from "../rollout/controller.js";
@@ -10,6 +12,7 @@ import { RolloutError } from "../rollout/errors.js";
 import { rolloutMetrics } from "../rollout/metrics.js";
 import { openStore } from "../store/index.js";
 import type { DecisionRecord } from "../store/types.js";
+import { telemetryFromEnv } from "../telemetry/index.js";
 import { type BuiltApp, buildApp } from "./app.js";
 import { loadTokens } from "./auth.js";
 import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
@@ -27,6 +30,15 @@ export interface RunningService extends BuiltApp {
   /** Reloads the policy file (SIGHUP); the cache empties when its revision changed. */
   reload(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** This package's version, for the telemetry resource. */
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(`${packageRoot}package.json`, "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A start-up mode the log refuses, as a configuration error naming where the mode came from. */
@@ -171,9 +183,13 @@ export async function startService(
     return makeAdvisor(currentPolicy);
   };
 
+  // OpenTelemetry, when an OTEL_EXPORTER_OTLP_*ENDPOINT variable asks for it (docs/server.md).
+  const telemetry = telemetryFromEnv(env, { serviceVersion: packageVersion() });
+  if (telemetry) logger.info({ otlp: telemetry.endpoints }, "OpenTelemetry export on");
   let built: BuiltApp;
   try {
     built = await buildApp({
+      telemetry,
       advisor: makeAdvisor(),
       store,
       modes,
@@ -211,6 +227,7 @@ export async function startService(
               bodyLimit: config.bodyLimit,
             },
       jobTtlSeconds: config.jobTtl,
+      ...(config.publicUrl ? { authzen: { publicUrl: config.publicUrl } } : {}),
       // The same asynchronous logger: Fastify's own would write each decision line synchronously.
       loggerInstance: logger,
       reload: reloadAdvisor,
@@ -225,6 +242,7 @@ export async function startService(
   } catch (err) {
     await store.close();
     await llm?.close();
+    await telemetry?.shutdown();
     throw err;
   }
   const { app, ctx } = built;
@@ -248,6 +266,7 @@ export async function startService(
   app.addHook("onClose", async () => {
     modes.stop();
     await versions?.close();
+    await telemetry?.shutdown();
     try {
       destination.flushSync();
     } catch {

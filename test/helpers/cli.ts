@@ -11,13 +11,18 @@ export interface CliResult {
 }
 
 /** Runs the built `policy-advisor` bin (npm test builds it first) as a user would. */
-export function cli(args: string[], input?: string, env: Record<string, string> = {}): CliResult {
+export function cli(
+  args: string[],
+  input?: string,
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): CliResult {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" first (npm test does)`);
   const r = spawnSync(process.execPath, [BIN, ...args], {
     input,
     encoding: "utf8",
     env: { ...process.env, ...env },
-    timeout: 120_000,
+    timeout: timeoutMs,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -65,6 +65,8 @@ describe("TypeScript client against the real sidecar", () => {
     const jobId = await client.submitJob(readSituation);
     const answer = await client.waitForJob(jobId, { pollMs: 20, timeoutMs: 5000 });
     expect(answer.decisionId).toBe(jobId);
+    // A UUIDv7, like every decision id.
+    expect(jobId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it("service down: the caller's fail-closed answer, or the error when none was chosen", async () => {

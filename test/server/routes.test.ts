@@ -71,6 +71,14 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
     const r2 = await post(`${s.url}/v1/advisory`, '{"action_type": ');
     expect(r2.status).toBe(400);
     expect((await r2.json().then(loose)).error.code).toBe("invalid_json");
+    // Where the JSON breaks, not only that it does.
+    const r2b = await post(`${s.url}/v1/advisory`, '{\n  "action_type": "read",\n  "actor_id": "a",\n}');
+    const e2b = (await r2b.json().then(loose)).error;
+    expect(e2b.code).toBe("invalid_json");
+    expect(e2b.message).toMatch(/^the body is not valid JSON: .*position 46 \(line 4, column 1\)$/);
+    const proto = await post(`${s.url}/v1/advisory`, '{"__proto__": {"x": 1}}');
+    expect(proto.status).toBe(400);
+    expect((await proto.json().then(loose)).error.message).toMatch(/__proto__/);
     const r3 = await fetch(`${s.url}/v1/advisory`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -101,7 +109,39 @@ describe("sidecar routes (rules engine, enforce mode)", () => {
     expect(res.status).toBe(413);
     const text = await res.text();
     expect(JSON.parse(text).error.code).toBe("body_too_large");
+    expect(JSON.parse(text).error.message).toBe(
+      "the body is larger than the limit of 4096 bytes (4 KiB); send less, or raise the service's --body-limit",
+    );
     expect(text).not.toMatch(/at .*\.(js|ts):\d+/);
+  });
+
+  it("405 with Allow for a known path and another method", async () => {
+    const health = await fetch(`${s.url}/health`, { method: "DELETE" });
+    expect(health.status).toBe(405);
+    expect(health.headers.get("allow")).toBe("GET, HEAD");
+    expect(await health.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message: "DELETE is not allowed on /health; it answers GET, HEAD",
+      },
+    });
+    const advisory = await fetch(`${s.url}/v1/advisory`);
+    expect(advisory.status).toBe(405);
+    expect(advisory.headers.get("allow")).toBe("POST");
+    const job = await fetch(`${s.url}/v1/jobs/some-id`, { method: "PUT" });
+    expect(job.status).toBe(405);
+    expect(job.headers.get("allow")).toBe("GET, HEAD");
+    expect((await fetch(`${s.url}/v1/nothing`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("messages are in the service's words, not the validation library's", async () => {
+    const res = await post(`${s.url}/v1/advisory`, { ...readSituation, t3_tensor: "high", extra: 1 });
+    const body = await res.json().then(loose);
+    expect(body.error.issues).toContainEqual({
+      path: "t3_tensor",
+      message: "expected an object, got a string",
+    });
+    expect(JSON.stringify(body)).not.toMatch(/Invalid input|received/);
   });
 
   it("404 JSON for an unknown route and an unknown job", async () => {

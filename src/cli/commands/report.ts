@@ -2,6 +2,7 @@ import Table from "cli-table3";
 import { Command } from "commander";
 import type { Measures } from "../../rollout/measures.js";
 import { buildReport, type Report } from "../../rollout/report.js";
+import { tableStyle } from "../../util/colour.js";
 import { action } from "../errors.js";
 import { addDbOption, type LogCliOptions, openLog, rolloutConfigFrom, timeOption } from "./rollout.js";
 
@@ -34,26 +35,26 @@ const HEAD = [
 function printReport(r: Report): void {
   const out = (s = "") => process.stdout.write(`${s}\n`);
   out(`decision log report ${r.since ? `from ${r.since} ` : ""}to ${r.until}`);
-  const main = new Table({ head: HEAD });
+  const main = new Table({ head: HEAD, ...tableStyle() });
   main.push(measuresRow("period", { ...r, samples: { withControl: 0, reviewed: 0 } }));
   main.push(measuresRow("last 7 days", r.lastWeek));
   main.push(measuresRow("last 30 days", r.lastMonth));
   for (const [tier, m] of Object.entries(r.perTier)) main.push(measuresRow(`tier ${tier}`, m));
   out(main.toString());
   if (r.weekly.length > 1) {
-    const w = new Table({ head: ["week of", ...HEAD.slice(1)] });
+    const w = new Table({ head: ["week of", ...HEAD.slice(1)], ...tableStyle() });
     for (const p of r.weekly) w.push(measuresRow(p.start.slice(0, 10), p));
     out("\nweekly");
     out(w.toString());
   }
   if (r.monthly.length > 1) {
-    const mt = new Table({ head: ["month", ...HEAD.slice(1)] });
+    const mt = new Table({ head: ["month", ...HEAD.slice(1)], ...tableStyle() });
     for (const p of r.monthly) mt.push(measuresRow(p.start.slice(0, 7), p));
     out("\nmonthly");
     out(mt.toString());
   }
   if (Object.keys(r.perVersion).length > 1) {
-    const v = new Table({ head: ["version", ...HEAD.slice(1)] });
+    const v = new Table({ head: ["version", ...HEAD.slice(1)], ...tableStyle() });
     for (const [k, m] of Object.entries(r.perVersion)) v.push(measuresRow(k, m));
     out("\nper version");
     out(v.toString());

@@ -17,6 +17,7 @@ import {
 } from "../../rollout/versions.js";
 import { DEFAULT_DB, openStore, StoreError } from "../../store/index.js";
 import type { DecisionStore, Mode } from "../../store/types.js";
+import { tableStyle } from "../../util/colour.js";
 import { action, UsageError } from "../errors.js";
 
 /** Options of every command that reads the decision log. */
@@ -86,6 +87,7 @@ function printStatus(tiers: TierStatus[]): void {
       "p95 ms",
       "failing gates",
     ],
+    ...tableStyle(),
   });
   for (const s of tiers) {
     const m = s.measures;

@@ -198,6 +198,11 @@ const OPTIONS: OptionSpec[] = [
     flag: "--max-log-size <size|off>",
     help: "largest decision log, e.g. 500mb, 1gb; a full log refuses new decisions with 503 log_full, never drops one (default 1gb)",
   },
+  {
+    key: "publicUrl",
+    flag: "--public-url <url>",
+    help: "the URL callers use, published as the AuthZEN policy_decision_point (default: from each request)",
+  },
 ];
 
 const HELP_FOOTER = `

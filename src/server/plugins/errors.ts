@@ -87,11 +87,87 @@ export function sendError(reply: FastifyReply, status: number, body: ErrorBody):
   return reply.code(status).type("application/json; charset=utf-8").send(body);
 }
 
+/** 1048576 → "1048576 bytes (1 MiB)": the limit as configured and as a person reads it. */
+function bytes(n: number): string {
+  const human =
+    n >= 1024 * 1024 && n % (1024 * 1024) === 0
+      ? ` (${n / (1024 * 1024)} MiB)`
+      : n >= 1024 && n % 1024 === 0
+        ? ` (${n / 1024} KiB)`
+        : "";
+  return `${n} bytes${human}`;
+}
+
+/** Line and column (1-based) of a character offset in `text`. */
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - before.lastIndexOf("\n") };
+}
+
+/**
+ * Why a body is not JSON, with where: Fastify's own parser says only "Body is not valid JSON". Keeps its
+ * protection against `__proto__` and `constructor.prototype` keys (refused as bad input).
+ */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    parse(request, body as string, (err, value) => {
+      if ((err as FastifyError | null)?.code !== "FST_ERR_CTP_INVALID_JSON_BODY") {
+        done(err, value);
+        return;
+      }
+      const text = body as string;
+      let message = "the body has a field named __proto__ or a constructor.prototype, which is not accepted";
+      try {
+        JSON.parse(text);
+      } catch (syntax) {
+        const m = (syntax as Error).message;
+        const at = /at position (\d+)/.exec(m);
+        const where = at ? lineColumn(text, Number(at[1])) : undefined;
+        const detail = m.replace(/ \(line \d+ column \d+\)$/, "");
+        message = `the body is not valid JSON: ${detail}${where ? ` (line ${where.line}, column ${where.column})` : ""}`;
+      }
+      done(new HttpError(400, "invalid_json", message), undefined);
+    });
+  });
+}
+
+/** A route's URL pattern as a regular expression over decoded paths (`:id` one segment, `*` the rest). */
+function patternOf(url: string): RegExp {
+  const source = url
+    .split(/(:[A-Za-z0-9_]+|\*)/)
+    .map((part) =>
+      part === "*" ? ".*" : part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("");
+  return new RegExp(`^${source}$`);
+}
+
 /**
  * One error format everywhere: {"error": {code, message, issues?}}. Caller mistakes get 4xx naming the
  * input; anything else is a 500 with a generic message (details only in the log, never a stack trace).
  */
 export function installErrorHandling(app: FastifyInstance, metrics: ServerMetrics): void {
+  // Every route's pattern and methods, for 405 (a known path, another method) rather than 404.
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    routes.push({ pattern: patternOf(route.url), methods });
+  });
+  const allowedFor = (path: string): string[] => {
+    let decoded: string;
+    try {
+      decoded = decodeURI(path);
+    } catch {
+      return [];
+    }
+    const allowed = new Set<string>();
+    for (const r of routes) if (r.pattern.test(decoded)) for (const m of r.methods) allowed.add(m);
+    return [...allowed].sort();
+  };
+
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof InvalidRequestError) {
       metrics.errors.inc({ cause: "invalid_request" });
@@ -108,6 +184,16 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
       return sendError(reply, err.statusCode, { error: { code: err.code, message: err.message } });
     }
     const code = (err as FastifyError).code;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      metrics.errors.inc({ cause: "body_too_large" });
+      const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
+      return sendError(reply, 413, {
+        error: {
+          code: "body_too_large",
+          message: `the body is larger than the limit of ${bytes(limit)}; send less, or raise the service's --body-limit`,
+        },
+      });
+    }
     const mapped = code ? FASTIFY_CODES[code] : undefined;
     if (mapped) {
       metrics.errors.inc({ cause: mapped.code });
@@ -130,9 +216,21 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, {
-      error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` },
-    }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const allowed = allowedFor(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      metrics.errors.inc({ cause: "method_not_allowed" });
+      reply.header("Allow", allowed.join(", "));
+      return sendError(reply, 405, {
+        error: {
+          code: "method_not_allowed",
+          message: `${request.method} is not allowed on ${path}; it answers ${allowed.join(", ")}`,
+        },
+      });
+    }
+    return sendError(reply, 404, {
+      error: { code: "not_found", message: `no route ${request.method} ${path}` },
+    });
+  });
 }

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { newDecisionId } from "../../advisor/decision-id.js";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import type { ServerContext } from "../context.js";
@@ -21,7 +21,7 @@ import type { AdvisoryInput } from "../service.js";
 import { parsedBy } from "../validation.js";
 
 /** Documents the optional header; requestDeadline() parses it with a message naming it. */
-const DeadlineHeaderSchema = z.looseObject({
+export const DeadlineHeaderSchema = z.looseObject({
   "x-deadline-ms": z
     .string()
     .optional()
@@ -31,7 +31,7 @@ const DeadlineHeaderSchema = z.looseObject({
 const advisoryBody = parsedBy(AdvisoryBodySchema, (data) => parseAdvisoryBody(data));
 
 /** An error as a batch item or a failed job carries it: the same shape as an error answer. */
-function toErrorBody(err: unknown): ErrorBody["error"] {
+export function toErrorBody(err: unknown): ErrorBody["error"] {
   if (err instanceof InvalidRequestError) return { code: err.code, message: err.message, issues: err.issues };
   if (err instanceof QueueFullError) return { code: err.code, message: err.message };
   if (err instanceof HttpError) return { code: err.code, message: err.message };
@@ -42,7 +42,7 @@ function toErrorBody(err: unknown): ErrorBody["error"] {
  * A caller's own, shorter deadline for this request (X-Deadline-Ms), e.g. what is left of its budget.
  * It can only shorten the service's deadline, never lengthen it.
  */
-function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
+export function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
   const raw = request.headers["x-deadline-ms"];
   if (raw === undefined) return undefined;
   const value = Array.isArray(raw) ? raw[0] : raw;
@@ -58,7 +58,7 @@ function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | 
   return Math.min(n, ctx.service.deadlineMs);
 }
 
-function refuseWhenClosing(ctx: ServerContext): void {
+export function refuseWhenClosing(ctx: ServerContext): void {
   if (ctx.closing)
     throw new HttpError(503, "shutting_down", "the service is shutting down", { "Retry-After": "5" });
 }
@@ -85,6 +85,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
         log: request.log,
         signal: ctx.shutdown.signal,
         ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+        ...(request.traceContext ? { traceContext: request.traceContext } : {}),
       });
     },
   );
@@ -141,6 +142,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
               log: request.log,
               signal: ctx.shutdown.signal,
               ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+              ...(request.traceContext ? { traceContext: request.traceContext } : {}),
             });
           } catch (err) {
             if (
@@ -174,7 +176,8 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
       refuseWhenClosing(ctx);
       // Refuse at once rather than accept a job that cannot be queued.
       if (ctx.queue.isFull()) throw new QueueFullError(ctx.queue.retryAfterSeconds(), ctx.queue.capacity);
-      const jobId = randomUUID();
+      // The job's id is its decision's id: a UUIDv7 like every decision id (INTERFACES.md).
+      const jobId = newDecisionId();
       ctx.jobs.start(jobId);
       const log = request.log.child({ jobId });
       ctx.service
@@ -183,6 +186,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
           deadlineMs: null,
           log,
           signal: ctx.shutdown.signal,
+          ...(request.traceContext ? { traceContext: request.traceContext } : {}),
         })
         .then(
           (result) => ctx.jobs.finish(jobId, { result }),
