@@ -96,9 +96,9 @@ export async function runCedarPeer(
 
   const n = requests.length;
   let sink = 0;
-  const time = (decide: (i: number) => number): Float64Array => {
-    const samples = new Float64Array(opts.decisions);
-    for (let k = 0; k < opts.decisions; k++) {
+  const time = (decide: (i: number) => number, count = opts.decisions): Float64Array => {
+    const samples = new Float64Array(count);
+    for (let k = 0; k < count; k++) {
       const i = k % n;
       const t0 = process.hrtime.bigint();
       sink += decide(i);
@@ -115,9 +115,10 @@ export async function runCedarPeer(
     return a.response?.diagnostics.reason.length ?? 0;
   };
   // Warm-up: JIT for ours, the wasm instance's first allocations for Cedar.
-  time(ours);
-  time(oursValidated);
-  time(peer);
+  const warm = Math.min(opts.decisions, 2000);
+  time(ours, warm);
+  time(oursValidated, warm);
+  time(peer, warm);
 
   const rounds: CedarPeerResult["rounds"] = [];
   for (let r = 0; r < opts.rounds; r++) {

@@ -90,7 +90,7 @@ export async function runPeersBench(opts: PeersBenchOptions = {}): Promise<Peers
         requests,
         progress,
         rounds,
-        decisions: opts.cedarDecisions ?? (quick ? 2000 : 30_000),
+        decisions: opts.cedarDecisions ?? (quick ? 2000 : 10_000),
         ...(opts.cedarPolicies ? { policies: opts.cedarPolicies } : {}),
         ...(opts.cedar !== undefined ? { cedar: opts.cedar } : {}),
       })
