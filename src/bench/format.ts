@@ -141,6 +141,22 @@ export function formatBench(r: BenchReport): string {
     for (const [k, v] of Object.entries(l)) {
       if (v === null || typeof v !== "object") rows.push(["llm", k, String(v)]);
     }
+    const fair = l.fair as { timeRatio?: number; tokenRatio?: number; answerTokens?: number } | undefined;
+    if (fair && typeof fair === "object") {
+      rows.push([
+        "llm",
+        "fair reference / ours",
+        `time ${fair.timeRatio}x, evaluated prompt tokens ${fair.tokenRatio}x (reference: longest common prefix reused, ${fair.answerTokens}-token answers)`,
+      ]);
+    }
+    const mix = l.mix as { toModel?: number; requests?: number } | undefined;
+    if (mix && typeof mix === "object") {
+      rows.push([
+        "llm",
+        "requests the hybrid engine sends to the model",
+        `${mix.toModel} of ${mix.requests} (seed, generalization and blind suites): share ${l.modelShare}, ${l.msPerRequestInMix} ms of model time per request of the mix`,
+      ]);
+    }
     if (Array.isArray(l.targets)) {
       for (const t of l.targets as Target[]) rows.push(["llm", t.name, mark(t)]);
     }
