@@ -21,6 +21,8 @@ export interface ChildHandle {
   readonly pid: number;
   /** Everything the child wrote to stderr so far (last 64 KiB), for error messages. */
   stderr(): string;
+  /** The last 16 KiB it wrote to stdout, when started with keepStdout (Cerbos logs there). */
+  stdout(): string;
   /** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL now (crash tests); resolves once the process is gone. */
@@ -30,9 +32,29 @@ export interface ChildHandle {
 
 export function startNode(entry: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildHandle {
   const { args: nodeArgs } = nodeEntry(entry);
-  const proc = spawn(process.execPath, [...nodeArgs, ...args], {
+  return startProcess(process.execPath, [...nodeArgs, ...args], env, { label: entry });
+}
+
+export interface ProcessOptions {
+  /** Name in error messages (default the command). */
+  label?: string;
+  cwd?: string;
+  /** Keep the tail of stdout for error messages (for programs that log there; off: a no-op drain). */
+  keepStdout?: boolean;
+}
+
+/** Starts any program (e.g. a peer's server binary) as a child with the same handle as startNode. */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  opts: ProcessOptions = {},
+): ChildHandle {
+  const label = opts.label ?? command;
+  const proc = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   let err = "";
   let gone = false;
@@ -42,17 +64,31 @@ export function startNode(entry: string, args: string[], env: NodeJS.ProcessEnv 
       resolve();
     });
   });
+  // A program that cannot be started reports it as an event: keep it as the handle's stderr.
+  proc.once("error", (e) => {
+    err += `${e.message}\n`;
+  });
   proc.stderr?.on("data", (d: Buffer) => {
     err = (err + d.toString()).slice(-65_536);
   });
-  // Drain stdout so a chatty child never blocks on a full pipe.
-  proc.stdout?.on("data", () => {});
-  if (proc.pid === undefined) throw new Error(`could not start ${entry}`);
+  // Drain stdout so a chatty child never blocks on a full pipe (the sidecar logs a line per decision:
+  // keeping it would cost the load generator, which shares this process).
+  let out = "";
+  proc.stdout?.on(
+    "data",
+    opts.keepStdout
+      ? (d: Buffer) => {
+          out = (out + d.toString()).slice(-16_384);
+        }
+      : () => {},
+  );
+  if (proc.pid === undefined) throw new Error(`could not start ${label}`);
   const pid = proc.pid;
   return {
     proc,
     pid,
     stderr: () => err,
+    stdout: () => out,
     exited: () => gone,
     async stop(graceMs = 5000) {
       if (gone) return;

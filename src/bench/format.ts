@@ -1,6 +1,13 @@
 import Table from "cli-table3";
 import { tableStyle } from "../util/colour.js";
-import { type BenchReport, type HttpRun, isSkipped, type Target } from "./types.js";
+import {
+  type BenchReport,
+  type HttpRun,
+  isFailed,
+  isSkipped,
+  type PeersBenchResult,
+  type Target,
+} from "./types.js";
 
 type Row = [string, string, string];
 
@@ -13,6 +20,65 @@ const mark = (t: Target): string => `${t.met ? "met" : "MISSED"}: ${t.detail}`;
 function sectionRows(name: string, value: unknown, rows: Row[]): Row[] {
   if (value === undefined) return [];
   if (isSkipped(value)) return [[name, "skipped", value.reason]];
+  if (isFailed(value)) return [[name, "FAILED", value.reason]];
+  return rows;
+}
+
+const cpuText = (us: number | null) => (us === null ? "CPU not measured" : `${us} us CPU per decision`);
+
+function peerRows(p: PeersBenchResult): Row[] {
+  const rows: Row[] = [["peers", "requests", `${p.requestIds.length}: ${p.requestIds.join(", ")}`]];
+  const c = p.cerbos;
+  if (isSkipped(c) || isFailed(c))
+    rows.push(...sectionRows("peers", c, []).map((r): Row => [r[0], `cerbos: ${r[1]}`, r[2]]));
+  else {
+    rows.push(
+      ["peers", `cerbos ${c.version}: equivalence`, `the same decision on all ${c.requests} requests`],
+      [
+        "peers",
+        "sidecar (log on disk, cache off)",
+        `${c.rps} req/s, p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms, ${cpuText(c.cpuUsPerDecision)}`,
+      ],
+      [
+        "peers",
+        "Cerbos server (audit log on)",
+        `${c.peerRps} req/s, p50 ${c.peerP50Ms} ms, p99 ${c.peerP99Ms} ms, ${cpuText(c.peerCpuUsPerDecision)}`,
+      ],
+      [
+        "peers",
+        "ours / Cerbos requests/s",
+        `${c.rpsRatio}x (rounds: ${c.rounds.map((r) => r.rpsRatio).join(", ")})`,
+      ],
+      ["peers", "Cerbos / ours CPU per decision", c.cpuRatio === null ? "not measured" : `${c.cpuRatio}x`],
+      [
+        "peers",
+        "conditions",
+        `${c.rounds.length} rounds alternating, ${c.connections} connections, ${c.durationSec}s each side`,
+      ],
+      ...c.targets.map((t): Row => ["peers", t.name, mark(t)]),
+      ...c.notes.map((n): Row => ["peers", "note", n]),
+    );
+  }
+  const d = p.cedar;
+  if (isSkipped(d) || isFailed(d))
+    rows.push(...sectionRows("peers", d, []).map((r): Row => [r[0], `cedar: ${r[1]}`, r[2]]));
+  else {
+    rows.push(
+      ["peers", `cedar ${d.version}: equivalence`, `the same decision on all ${d.requests} requests`],
+      [
+        "peers",
+        "rules engine, in-process",
+        `median ${d.oursMedianUs} us, p99 ${d.oursP99Us} us (with validation: median ${d.oursValidatedMedianUs} us)`,
+      ],
+      ["peers", "Cedar wasm, pre-parsed policy set", `median ${d.peerMedianUs} us, p99 ${d.peerP99Us} us`],
+      [
+        "peers",
+        "Cedar / ours per decision",
+        `${d.latencyRatio}x (rounds: ${d.rounds.map((r) => r.latencyRatio).join(", ")}; with validation ${d.validatedLatencyRatio}x)`,
+      ],
+      ...d.notes.map((n): Row => ["peers", "note", n]),
+    );
+  }
   return rows;
 }
 
@@ -76,6 +142,22 @@ export function formatBench(r: BenchReport): string {
     for (const [k, v] of Object.entries(l)) {
       if (v === null || typeof v !== "object") rows.push(["llm", k, String(v)]);
     }
+    const fair = l.fair as { timeRatio?: number; tokenRatio?: number; answerTokens?: number } | undefined;
+    if (fair && typeof fair === "object") {
+      rows.push([
+        "llm",
+        "fair reference / ours",
+        `time ${fair.timeRatio}x, evaluated prompt tokens ${fair.tokenRatio}x (reference: longest common prefix reused, ${fair.answerTokens}-token answers)`,
+      ]);
+    }
+    const mix = l.mix as { toModel?: number; requests?: number } | undefined;
+    if (mix && typeof mix === "object") {
+      rows.push([
+        "llm",
+        "requests the hybrid engine sends to the model",
+        `${mix.toModel} of ${mix.requests} (seed, generalization and blind suites): share ${l.modelShare}, ${l.msPerRequestInMix} ms of model time per request of the mix`,
+      ]);
+    }
     if (Array.isArray(l.targets)) {
       for (const t of l.targets as Target[]) rows.push(["llm", t.name, mark(t)]);
     }
@@ -89,6 +171,7 @@ export function formatBench(r: BenchReport): string {
       ...m.targets.map((t): Row => ["memory", t.name, mark(t)]),
     );
   } else rows.push(...sectionRows("memory", m, []));
+  if (r.peers) rows.push(...peerRows(r.peers));
   table.push(...rows);
   return `machine: ${r.machine}\n${table.toString()}\ntotal ${r.durationSec}s\n`;
 }

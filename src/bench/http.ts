@@ -31,12 +31,12 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 20;
 export const TARGET_IDLE_RSS_MB = 150;
 
-interface MeasuredRun extends LoadResult {
+export interface MeasuredRun extends LoadResult {
   cpuUsPerRequest: number | null;
 }
 
 /** A timed load run that also reads the server's CPU time before and after. */
-async function measured(pid: number, run: () => Promise<LoadResult>): Promise<MeasuredRun> {
+export async function measured(pid: number, run: () => Promise<LoadResult>): Promise<MeasuredRun> {
   const before = cpuMicros(pid);
   const r = await run();
   const after = cpuMicros(pid);
@@ -45,7 +45,7 @@ async function measured(pid: number, run: () => Promise<LoadResult>): Promise<Me
   return { ...r, cpuUsPerRequest: cpu === null ? null : round(cpu, 0) };
 }
 
-const toRun = (r: MeasuredRun): HttpRun => ({
+export const toRun = (r: MeasuredRun): HttpRun => ({
   rps: round(r.rps, 0),
   p50Ms: r.p50Ms,
   p99Ms: r.p99Ms,

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { runEngineBench } from "./engine.js";
 import { runHttpBench, runMemoryBench } from "./http.js";
 import { describeMachine, machineInfo } from "./machine.js";
+import { runPeersBench } from "./peers/index.js";
 import {
   BENCH_SECTIONS,
   type BenchReport,
@@ -95,6 +96,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       });
     }
   }
+  if (only.has("peers")) report.peers = await runPeersBench({ progress, quick });
   report.durationSec = Math.round((Date.now() - started) / 100) / 10;
   return report;
 }

@@ -1,7 +1,7 @@
 import type { MachineInfo } from "./machine.js";
 
-export type BenchSection = "engine" | "http" | "llm" | "memory";
-export const BENCH_SECTIONS: readonly BenchSection[] = ["engine", "http", "llm", "memory"];
+export type BenchSection = "engine" | "http" | "llm" | "memory" | "peers";
+export const BENCH_SECTIONS: readonly BenchSection[] = ["engine", "http", "llm", "memory", "peers"];
 
 /** Where a section reports progress (stderr in the CLI: stdout holds only the result). */
 export type Progress = (message: string) => void;
@@ -82,6 +82,87 @@ export interface SkippedSection {
   reason: string;
 }
 
+/** A comparison that could not be made fairly: the peer decided the benchmark requests differently. */
+export interface FailedSection {
+  failed: true;
+  reason: string;
+  mismatches: Array<{ id: string; ours: string; peer: string }>;
+}
+
+/** One round of the sidecar against Cerbos: the same connections, duration and requests, back to back. */
+export interface PeerHttpRound {
+  /** Which ran first in this round ("ours, cerbos" or "cerbos, ours"). */
+  order: string;
+  ours: HttpRun;
+  peer: HttpRun;
+  /** Our requests/s over the peer's. */
+  rpsRatio: number;
+  /** The peer's server CPU per decision over ours (above 1: ours costs less). */
+  cpuRatio: number | null;
+}
+
+export interface CerbosPeerResult {
+  version: string;
+  /** Benchmark requests, each decided the same by both before timing. */
+  requests: number;
+  distribution: Record<string, number>;
+  equivalent: true;
+  connections: number;
+  durationSec: number;
+  rounds: PeerHttpRound[];
+  /** Medians over the rounds. */
+  rps: number;
+  peerRps: number;
+  /** Ours over Cerbos's requests/s (median of the rounds' ratios). */
+  rpsRatio: number;
+  p50Ms: number;
+  peerP50Ms: number;
+  p99Ms: number;
+  peerP99Ms: number;
+  cpuUsPerDecision: number | null;
+  peerCpuUsPerDecision: number | null;
+  /** Cerbos's server CPU per decision over ours (median of the rounds). */
+  cpuRatio: number | null;
+  targets: Target[];
+  notes: string[];
+}
+
+export interface CedarPeerResult {
+  version: string;
+  requests: number;
+  distribution: Record<string, number>;
+  equivalent: true;
+  decisionsPerRound: number;
+  /** Medians over the rounds, per decision, in microseconds. */
+  oursMedianUs: number;
+  oursP99Us: number;
+  /** Ours with the request's validation, as the advisor runs it on a body it received. */
+  oursValidatedMedianUs: number;
+  peerMedianUs: number;
+  peerP99Us: number;
+  /** Cedar's median time per decision over ours (median of the rounds' ratios). */
+  latencyRatio: number;
+  /** Cedar's over ours with validation. */
+  validatedLatencyRatio: number;
+  rounds: Array<{
+    order: string;
+    oursMedianUs: number;
+    oursP99Us: number;
+    oursValidatedMedianUs: number;
+    peerMedianUs: number;
+    peerP99Us: number;
+    latencyRatio: number;
+  }>;
+  notes: string[];
+}
+
+export interface PeersBenchResult {
+  /** The ids of the benchmark requests both sides answer (src/bench/peers/requests.ts). */
+  requestIds: string[];
+  cerbos: CerbosPeerResult | SkippedSection | FailedSection;
+  cedar: CedarPeerResult | SkippedSection | FailedSection;
+}
+
 export interface BenchReport {
   machine: string;
   machineInfo: MachineInfo;
@@ -91,7 +172,11 @@ export interface BenchReport {
   http?: HttpBenchResult | SkippedSection;
   llm?: Record<string, unknown> | SkippedSection;
   memory?: MemoryBenchResult | SkippedSection;
+  peers?: PeersBenchResult;
 }
 
 export const isSkipped = (v: unknown): v is SkippedSection =>
   typeof v === "object" && v !== null && (v as { skipped?: unknown }).skipped === true;
+
+export const isFailed = (v: unknown): v is FailedSection =>
+  typeof v === "object" && v !== null && (v as { failed?: unknown }).failed === true;

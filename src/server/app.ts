@@ -34,7 +34,12 @@ import {
 import { ServerMetrics } from "./metrics.js";
 import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
-import { clientErrorHandler, installErrorHandling, installJsonBodyParser, sendError } from "./plugins/errors.js";
+import {
+  clientErrorHandler,
+  installErrorHandling,
+  installJsonBodyParser,
+  sendError,
+} from "./plugins/errors.js";
 import { installTracing } from "./plugins/tracing.js";
 import { installRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { advisoryRoutes } from "./routes/advisory.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { BENCH_SECTIONS, type BenchSection } from "../../bench/types.js";
+import { BENCH_SECTIONS, type BenchSection, isFailed } from "../../bench/types.js";
 import { positiveInt } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 
@@ -20,7 +20,9 @@ function parseOnly(value: string): BenchSection[] {
 export function registerBench(program: Command): void {
   program
     .command("bench")
-    .description("Measure the rules engine, the sidecar under load, the LLM path and memory on this machine")
+    .description(
+      "Measure the rules engine, the sidecar under load, the LLM path, memory and peers (Cerbos, Cedar) on this machine",
+    )
     .option("--only <sections>", `comma-separated sections to run: ${BENCH_SECTIONS.join(",")}`)
     .option("--json", "print one JSON object instead of the table")
     .option("--quick", "short runs (seconds), for smoke tests; numbers are rough")
@@ -53,6 +55,10 @@ export function registerBench(program: Command): void {
           ...(o.threads !== undefined ? { llmThreads: o.threads } : {}),
         });
         process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
+        // A peer that decides the benchmark requests differently makes its comparison meaningless: say so in
+        // the exit code too (a missed target does not: it is a measurement).
+        if (report.peers && (isFailed(report.peers.cerbos) || isFailed(report.peers.cedar)))
+          process.exitCode = 1;
       }),
     );
 }
