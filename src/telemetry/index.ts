@@ -14,6 +14,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { trimEndChar } from "../util/text.js";
 
 /**
  * OpenTelemetry for the service (docs/server.md, "OpenTelemetry"): a trace per decision and each
@@ -55,7 +56,7 @@ function endpointFor(env: NodeJS.ProcessEnv, signal: "traces" | "logs"): string 
   const own = env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`]?.trim();
   if (own) return own;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return base ? `${base.replace(/\/+$/, "")}/v1/${signal}` : undefined;
+  return base ? `${trimEndChar(base, "/")}/v1/${signal}` : undefined;
 }
 
 /**

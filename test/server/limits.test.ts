@@ -205,11 +205,12 @@ describe("per-client body byte limit", () => {
   });
 
   it("bodies count against a byte budget per client; other clients are not affected", async () => {
-    const big = { ...readSituation, team_context: "x".repeat(100 * 1024) };
+    // About 100 KB, in fields under the 16 KiB cap each (the cap per free-text field is its own bound).
+    const big: Record<string, unknown> = { ...readSituation };
+    for (let i = 0; i < 7; i++) big[`note_${i}`] = "x".repeat(15 * 1024);
     for (let i = 0; i < 4; i++) {
-      expect(
-        (await rawRequest(`${server.url}/v1/advisory`, { body: big, localAddress: "127.0.0.6" })).status,
-      ).toBe(200);
+      const r = await rawRequest(`${server.url}/v1/advisory`, { body: big, localAddress: "127.0.0.6" });
+      expect(r.status, r.body).toBe(200);
     }
     const over = await rawRequest(`${server.url}/v1/advisory`, { body: big, localAddress: "127.0.0.6" });
     expect(over.status).toBe(429);

@@ -73,5 +73,5 @@ async function cerbosVersion(bin: string): Promise<string> {
   const child = startProcess(bin, ["--version"], {}, { label: "cerbos --version", keepStdout: true });
   await new Promise<void>((resolve) => child.proc.once("exit", () => resolve()));
   const text = `${child.stdout()} ${child.stderr()}`;
-  return /(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? text.trim().slice(0, 80);
+  return /(\d{1,6}\.\d{1,6}\.\d{1,6})/.exec(text)?.[1] ?? text.trim().slice(0, 80);
 }

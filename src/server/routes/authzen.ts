@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import { InvalidRequestError, issuesFromZod } from "../../schemas/errors.js";
+import { trimEndChar } from "../../util/text.js";
 import {
   AuthzenActionSchema,
   AuthzenContextSchema,
@@ -172,7 +173,7 @@ export async function authzenRoutes(
   opts: AuthzenOptions = {},
 ): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const publicUrl = opts.publicUrl?.replace(/\/+$/, "");
+  const publicUrl = opts.publicUrl === undefined ? undefined : trimEndChar(opts.publicUrl, "/");
 
   const decideOne = async (
     request: FastifyRequest,
