@@ -35,6 +35,10 @@ function actionName(t: string): { value: string; alterations: string[] } {
   return { value, alterations: f.alterations };
 }
 
+/** The directory's role for an actor: own entries only ("toString" names no actor). */
+const directoryRole = (actors: Record<string, string>, id: string): string | undefined =>
+  Object.hasOwn(actors, id) ? actors[id] : undefined;
+
 const actionNames = new Memo<string>();
 const actionAlterations = new Memo<string[]>();
 
@@ -65,7 +69,7 @@ export function evaluate(cp: CompiledPolicy, s: Situation): EngineVerdict {
   const doc = cp.doc;
   const action = normaliseAction(s.action_type);
   const alteredAction = actionAlterations.get(s.action_type, (t) => actionName(t).alterations);
-  const roleName = (s.actor_role || doc.actors[s.actor_id.trim()] || "").trim();
+  const roleName = (s.actor_role || directoryRole(doc.actors, s.actor_id.trim()) || "").trim();
   const role = Object.hasOwn(doc.roles, roleName) ? doc.roles[roleName] : undefined;
   const match = classifyAction(cp, action);
   const rawResource = s.resource ?? "";

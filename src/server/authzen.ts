@@ -184,7 +184,7 @@ export function evaluationToInput(
     if (typeof role !== "string" || role.trim() === "")
       issues.push({ path: `${paths.subject}.properties.role`, message: "expected a role name (a string)" });
     else set("actor_role", role, `${paths.subject}.properties.role`);
-  } else if (doc.actors[actorId] !== undefined) {
+  } else if (Object.hasOwn(doc.actors, actorId)) {
     // As for an R6Request: the engine takes the role from the directory (and says so in its reasoning).
     set("actor_role", "", `${paths.subject}.properties.role`);
   } else {

@@ -7,7 +7,7 @@ export type ApprovalCheck =
   | { state: "invalid"; reason: string; approver?: string };
 
 const CLASS_ROLES = (doc: PolicyDocument, approver: string, cls: string): boolean => {
-  const role = doc.actors[approver];
+  const role = Object.hasOwn(doc.actors, approver) ? doc.actors[approver] : undefined;
   const def = role === undefined ? undefined : doc.roles[role];
   return def !== undefined && (def.classes.includes(cls as never) || def.classes.includes("admin"));
 };
