@@ -256,11 +256,11 @@ export async function decideWithLlm(req: LlmPathRequest): Promise<LlmPathResult>
   }
 }
 
-/** The decision JSON, in the contract's field order, from a core plus id, versions and timing. */
-export function decisionFromCore(
+/** The decision JSON, in the contract's field order, from a core plus id, versions and its latency. */
+export function assembleDecision(
   core: DecisionCore,
   versions: Versions,
-  startedAt: number,
+  latencyMs: number,
   decisionId: string = newDecisionId(),
 ): Decision {
   const { decision, classification, riskLevel, reasoning, policyReferences, signals, source, ...rest } = core;
@@ -274,7 +274,17 @@ export function decisionFromCore(
     signals,
     source,
     versions,
-    latencyMs: Number((performance.now() - startedAt).toFixed(3)),
+    latencyMs: Number(latencyMs.toFixed(3)),
     ...rest,
   };
+}
+
+/** As assembleDecision, timed from `startedAt` (performance.now()). */
+export function decisionFromCore(
+  core: DecisionCore,
+  versions: Versions,
+  startedAt: number,
+  decisionId: string = newDecisionId(),
+): Decision {
+  return assembleDecision(core, versions, performance.now() - startedAt, decisionId);
 }

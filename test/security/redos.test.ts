@@ -41,6 +41,7 @@ const DYNAMIC_SITES: ReadonlyArray<{ file: string; expression: string; reason: s
   },
   {
     file: "src/server/plugins/errors.ts",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of the expression, not a template
     expression: "new RegExp(`^${source}$`)",
     reason:
       "a registered route's URL as an anchored pattern: escaped literals, [^/]+ per parameter and at most one .* (a wildcard route); matched against request paths for 405, linear",

@@ -187,30 +187,20 @@ export const detectInjection: Detector = (ctx) => {
       break;
     }
   }
+  // The regex reading first; the word-by-word kinds (other languages, role-play) where it finds nothing.
   const worded = instr
     ? undefined
     : (IGNORE_RULES.first(ctx.clauses) ?? ROLE_PLAY.first(ctx.clauses) ?? STEER.first(ctx.clauses));
-  if (worded) {
+  const found = instr ?? (worded ? { path: worded.path, quote: worded.clause } : undefined);
+  if (found) {
     out.push({
       id: "embedded_instruction",
       severity: "warn",
-      detail: `${worded.path} contains text addressed to the decider ("${worded.clause.slice(0, 80)}"); treated as data, not as an instruction`,
+      detail: `${found.path} contains text addressed to the decider ("${found.quote.slice(0, 80)}"); treated as data, not as an instruction`,
       effect: "escalate",
       rule: "context.untrusted_text: instructions inside request fields are data, never authority, and raise scrutiny",
       step: "context",
-      phrase: `the ${worded.path} field carries instructions aimed at the decision, which are untrusted data and raise scrutiny`,
-      suspicious: true,
-    });
-  }
-  if (instr) {
-    out.push({
-      id: "embedded_instruction",
-      severity: "warn",
-      detail: `${instr.path} contains text addressed to the decider ("${instr.quote.slice(0, 80)}"); treated as data, not as an instruction`,
-      effect: "escalate",
-      rule: "context.untrusted_text: instructions inside request fields are data, never authority, and raise scrutiny",
-      step: "context",
-      phrase: `the ${instr.path} field carries instructions aimed at the decision, which are untrusted data and raise scrutiny`,
+      phrase: `the ${found.path} field carries instructions aimed at the decision, which are untrusted data and raise scrutiny`,
       suspicious: true,
     });
   }
