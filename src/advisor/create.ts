@@ -33,6 +33,8 @@ export function createAdvisor(opts: AdvisorOptions = {}): Advisor {
     policy: policy.revision,
     prompt: kind === "rules" ? null : (opts.llm?.promptVersion ?? null),
     model: kind === "rules" ? null : (opts.llm?.modelId ?? null),
+    // Said wherever the versions go (decision JSON, log, console): a synthetic model's answers are noise.
+    ...(kind !== "rules" && opts.llm?.synthetic ? { modelSynthetic: true as const } : {}),
   });
 
   const adviseParsed = async (req: ParsedRequest, o: AdviseOptions = {}): Promise<Decision> => {

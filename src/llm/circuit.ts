@@ -49,6 +49,7 @@ export const circuitStateValue: Record<CircuitState, number> = { closed: 0, half
 export class CircuitBreakerBackend implements LlmBackend {
   readonly kind: LlmBackend["kind"];
   readonly modelId: string;
+  readonly synthetic?: boolean;
   readonly promptVersion: string;
   readonly parallelism: number;
   private readonly threshold: number;
@@ -68,6 +69,7 @@ export class CircuitBreakerBackend implements LlmBackend {
   ) {
     this.kind = inner.kind;
     this.modelId = inner.modelId;
+    if (inner.synthetic) this.synthetic = true;
     this.promptVersion = inner.promptVersion;
     this.parallelism = inner.parallelism;
     this.threshold = Math.max(1, opts.failureThreshold ?? 5);

@@ -32,6 +32,8 @@ export interface LlmBackend {
   readonly kind: "llama" | "openai";
   /** Model id recorded in versions.model. */
   readonly modelId: string;
+  /** True for the project's synthetic GGUF (random weights): recorded as versions.modelSynthetic. */
+  readonly synthetic?: boolean;
   /** "variant@hash" of the prompt in use, recorded in versions.prompt. */
   readonly promptVersion: string;
   /** How many requests it can run at once (context sequences, or server concurrency). */

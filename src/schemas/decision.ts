@@ -27,6 +27,8 @@ export const VersionsSchema = z.object({
   policy: z.string(),
   prompt: z.string().nullable(),
   model: z.string().nullable(),
+  /** Present (true) only when the model is the project's synthetic GGUF: random weights, answers are noise. */
+  modelSynthetic: z.literal(true).optional(),
 });
 export type Versions = z.infer<typeof VersionsSchema>;
 

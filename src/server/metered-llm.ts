@@ -11,6 +11,9 @@ export function meteredLlm(inner: LlmBackend, metrics: ServerMetrics): LlmBacken
     get modelId() {
       return inner.modelId;
     },
+    get synthetic() {
+      return inner.synthetic;
+    },
     get promptVersion() {
       return inner.promptVersion;
     },

@@ -166,7 +166,7 @@ export class DecisionService {
       // The caller applies its own decision: answer now, decide and log the advice off the critical path.
       const quick = verdictToDecision(
         verdict,
-        { ...advisor.versions(), prompt: null, model: null },
+        { policy: advisor.versions().policy, prompt: null, model: null },
         startedAt,
         decisionId,
       );
@@ -401,7 +401,12 @@ export class DecisionService {
       endSpan(waiting, err);
       if (err instanceof QueueFullError && opts.rulesWhenFull) {
         metrics.errors.inc({ cause: "shadow_queue_full" });
-        return verdictToDecision(verdict, { ...versions, prompt: null, model: null }, startedAt, decisionId);
+        return verdictToDecision(
+          verdict,
+          { policy: versions.policy, prompt: null, model: null },
+          startedAt,
+          decisionId,
+        );
       }
       if (err instanceof QueueFullError || err instanceof InvalidRequestError) throw err;
       if (err instanceof DeadlineExceededError) return fallback("deadline", `${err.deadlineMs} ms`);

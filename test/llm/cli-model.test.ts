@@ -33,6 +33,7 @@ describe("decide and eval with an in-process synthetic GGUF model", () => {
     const d = DecisionSchema.parse(JSON.parse(r.stdout));
     expect(["llm", "fallback"]).toContain(d.source);
     expect(d.versions.model).toBeTruthy();
+    expect(d.versions.modelSynthetic).toBe(true);
     expect(d.versions.prompt).toMatch(/@sha256:/);
   }, 130_000);
 

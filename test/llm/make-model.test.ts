@@ -3,7 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getLlama, LlamaChatSession, readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isSyntheticGguf } from "../../src/llm/synthetic.js";
+import { str, u32 } from "../../src/testing/gguf/format.js";
 import { makeModel } from "../../src/testing/gguf/model.js";
+import { writeGguf } from "../../src/testing/gguf/writer.js";
 import { TEST_THREADS, tinyModel } from "./model.js";
 
 let model: ReturnType<typeof tinyModel>;
@@ -43,6 +46,24 @@ describe("testing make-model (synthetic GGUF)", () => {
       expect(names).toContain(`blk.0.${part}.weight`);
       expect(names).toContain(`blk.1.${part}.weight`);
     }
+  });
+
+  it("marks itself synthetic in its GGUF metadata; another model's file is not read as synthetic", async () => {
+    const info = await readGgufFileInfo(model.path);
+    const md = info.metadata as unknown as Record<string, Record<string, unknown>>;
+    expect(md.policy_advisor?.synthetic).toBe(true);
+    expect(isSyntheticGguf(info.metadata)).toBe(true);
+    // A file named like ours but written as another model: the metadata decides, never the name.
+    const other = join(model.dir, "policy-advisor-synthetic-tiny.gguf");
+    writeGguf(other, {
+      metadata: [
+        ["general.architecture", str("llama")],
+        ["general.name", str("Phi 4 Mini Instruct")],
+        ["general.alignment", u32(32)],
+      ],
+      tensors: [],
+    });
+    expect(isSyntheticGguf((await readGgufFileInfo(other)).metadata)).toBe(false);
   });
 
   it("is deterministic for a seed and differs for another seed", () => {

@@ -52,6 +52,7 @@ describe("serve with an in-process GGUF model (the tiny synthetic one)", () => {
     expect(ready.checks.model).toContain("tiny.gguf");
     const rt = await (await fetch(`${svc.url}/v1/runtime`)).json().then(loose);
     expect(rt.llm).toMatchObject({ kind: "llama", parallelism: 1 });
+    expect(rt.versions.modelSynthetic).toBe(true);
     expect(rt.queue.concurrency).toBe(1);
     expect(rt.cache.enabled).toBe(true);
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
@@ -66,7 +67,11 @@ describe("serve with an in-process GGUF model (the tiny synthetic one)", () => {
     // Random weights: whatever the model says, the guard rails keep the answer within the contract.
     expect(["llm", "engine", "fallback"]).toContain(body.source);
     expect(body.versions.model).toContain("tiny.gguf");
-    expect((await svc.ctx.store.get(body.decisionId))?.decisionId).toBe(body.decisionId);
+    // The model is the synthetic one (random weights): the decision says so, and so does its log record.
+    expect(body.versions.modelSynthetic).toBe(true);
+    const logged = await svc.ctx.store.get(body.decisionId);
+    expect(logged?.decisionId).toBe(body.decisionId);
+    expect(logged?.decision.versions.modelSynthetic).toBe(true);
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/policy_advisor_llm_tokens_total\{kind="evaluated"\} [1-9]/);
     expect(metrics).toMatch(/policy_advisor_llm_duration_seconds_count\{outcome="(ok|error)"\} [1-9]/);

@@ -29,7 +29,8 @@ export interface Decision {
   policyReferences: string[];
   signals: Signal[];
   source: "engine" | "llm" | "cache" | "fallback";
-  versions: { policy: string; prompt: string | null; model: string | null };
+  /** modelSynthetic: the project's synthetic GGUF (random weights) decided; its answers are noise. */
+  versions: { policy: string; prompt: string | null; model: string | null; modelSynthetic?: true };
   latencyMs: number;
   tier?: Tier;
   fallbackCause?: string;
@@ -132,6 +133,6 @@ export interface Runtime {
   circuit: "closed" | "open" | "half_open" | null;
   /** Additions the sidecar sends beyond the contract's minimum. */
   engine?: string;
-  versions?: { policy: string; prompt: string | null; model: string | null };
+  versions?: { policy: string; prompt: string | null; model: string | null; modelSynthetic?: true };
   jobs?: { pending: number; finished: number };
 }

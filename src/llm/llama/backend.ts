@@ -13,6 +13,7 @@ import { ADVICE_JSON_SCHEMA, COMPACT_ADVICE_JSON_SCHEMA } from "../parse/advice-
 import { cleanText, normaliseClassification } from "../parse/normalise.js";
 import { AdviceParseError } from "../parse/result.js";
 import { parseFreeText } from "../parse/text.js";
+import { isSyntheticGguf } from "../synthetic.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend, TokenUsage } from "../types.js";
 import { physicalCores } from "./cpu.js";
 import { type GenerateOptions, type GenerateResult, generateOnSequence } from "./generate.js";
@@ -124,6 +125,7 @@ export function parseAdviceText(
 export class LlamaBackend implements LlmBackend {
   readonly kind = "llama" as const;
   readonly modelId: string;
+  readonly synthetic: boolean;
   readonly promptVersion: string;
   readonly parallelism: number;
   private requests = 0;
@@ -139,6 +141,7 @@ export class LlamaBackend implements LlmBackend {
     private readonly opts: LlamaBackendOptions,
   ) {
     this.modelId = modelIdOf(loaded.model, opts.modelPath);
+    this.synthetic = isSyntheticGguf(loaded.model.fileInfo.metadata);
     this.promptVersion = variant.version;
     this.parallelism = pool.sequences.length;
   }

@@ -1,3 +1,4 @@
+import { SYNTHETIC_GGUF_KEY } from "../../llm/synthetic.js";
 import { bool, f32, GgmlType, type GgufValue, str, type TensorSpec, u32 } from "./format.js";
 import { type ModelShape, PRESETS, type PresetName, parameterCount } from "./presets.js";
 import { SeededRandom } from "./random.js";
@@ -43,6 +44,8 @@ export function makeModel(opts: MakeModelOptions): MakeModelResult {
       "general.description",
       str(`Random weights (seed ${seed}) for tests and benchmarks; answers are noise.`),
     ],
+    // Read back by the llama backend: a decision made with this model says it is synthetic.
+    [SYNTHETIC_GGUF_KEY, bool(true)],
     ["general.file_type", u32(fileType)],
     ["general.alignment", u32(32)],
     ["llama.context_length", u32(shape.contextLength)],

@@ -34,6 +34,13 @@ function recommendation(r: DecisionRecord): HTMLElement {
       h("span", { class: "classification" }, humanize(d.classification)),
     ),
     d.fallbackCause ? h("p", { class: "note" }, `Fail-closed fallback: ${d.fallbackCause}`) : null,
+    d.versions.modelSynthetic
+      ? h(
+          "p",
+          { class: "note synthetic" },
+          "Decided with a synthetic model (random weights, for tests): what the model said is noise, not advice.",
+        )
+      : null,
     h(
       "button",
       {
@@ -148,6 +155,12 @@ function signalsAndRefs(r: DecisionRecord): HTMLElement {
   );
 }
 
+/** The model's id; a synthetic model (random weights) says so, since its answers are noise. */
+export function modelText(v: DecisionRecord["decision"]["versions"]): string {
+  if (!v.model) return "none (rules)";
+  return v.modelSynthetic ? `${v.model}: synthetic model (random weights, its answers are noise)` : v.model;
+}
+
 function metadata(r: DecisionRecord): HTMLElement {
   const d = r.decision;
   return facts("Decision facts", [
@@ -159,7 +172,7 @@ function metadata(r: DecisionRecord): HTMLElement {
     ["Latency", ms(d.latencyMs)],
     ["Policy version", h("code", {}, d.versions.policy)],
     ["Prompt version", d.versions.prompt ?? "none (rules)"],
-    ["Model", d.versions.model ?? "none (rules)"],
+    ["Model", modelText(d.versions)],
     ["Request shape", r.shape === "r6" ? "R6Request" : "situation"],
   ]);
 }

@@ -29,7 +29,10 @@ function runtimePanel(rt: Runtime): HTMLElement {
     ["Engine", rt.engine ?? "n/a"],
     [
       "Model",
-      rt.llm ? `${rt.llm.model} (${rt.llm.kind}, ${rt.llm.parallelism} parallel)` : "none (rules only)",
+      rt.llm
+        ? `${rt.llm.model} (${rt.llm.kind}, ${rt.llm.parallelism} parallel)` +
+          (rt.versions?.modelSynthetic ? ": synthetic model, random weights" : "")
+        : "none (rules only)",
     ],
     ["Model circuit", rt.circuit ? humanize(rt.circuit) : "no model"],
   ];
