@@ -21,6 +21,8 @@ export interface BenchOptions {
   db?: string;
   /** llama.cpp threads per context in the llm section; default chosen from the cores and the load. */
   llmThreads?: number;
+  /** Told before each section starts (the CLI's progress bar): its name, sections done, sections in all. */
+  onSection?: (section: BenchSection, done: number, total: number) => void;
 }
 
 type LlmBench = (opts: {
@@ -64,14 +66,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     );
   }
   const quick = opts.quick === true;
+  // The sections in the order they run; memory is measured inside http when both are asked for.
+  const order = BENCH_SECTIONS.filter((x) => only.has(x) && !(x === "memory" && only.has("http")));
+  const begin = (section: BenchSection): void =>
+    opts.onSection?.(section, order.indexOf(section), order.length);
 
   if (only.has("engine")) {
+    begin("engine");
     report.engine = await runEngineBench({
       progress,
       ...(quick ? { situations: 300, decisions: 5000, advisorDecisions: 2000 } : {}),
     });
   }
   if (only.has("http")) {
+    begin("http");
     const out = await runHttpBench({
       progress,
       memory: only.has("memory"),
@@ -81,9 +89,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     report.http = out.http;
     if (out.memory) report.memory = out.memory;
   } else if (only.has("memory")) {
+    begin("memory");
     report.memory = await runMemoryBench({ progress, durationSec: quick ? 2 : 5 });
   }
   if (only.has("llm")) {
+    begin("llm");
     const fn = await loadLlmBench();
     if (typeof fn === "string") {
       progress(`llm: skipped: ${fn}`);
@@ -96,7 +106,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       });
     }
   }
-  if (only.has("peers")) report.peers = await runPeersBench({ progress, quick });
+  if (only.has("peers")) {
+    begin("peers");
+    report.peers = await runPeersBench({ progress, quick });
+  }
   report.durationSec = Math.round((Date.now() - started) / 100) / 10;
   return report;
 }

@@ -1,6 +1,6 @@
-import cliProgress from "cli-progress";
 import type { Advisor } from "../advisor/types.js";
 import type { Decision } from "../schemas/decision.js";
+import { progressBar } from "../util/progress.js";
 import { lexicalCoverage } from "./lexical.js";
 import { type CoverageMatcher, type ScenarioResult, scoreScenario } from "./score.js";
 import { isRefused, type LoadedSuite, type RefusedRequest } from "./suite.js";
@@ -35,7 +35,7 @@ export const lexicalMatcher: CoverageMatcher = {
 export interface EvalOptions {
   runs?: number;
   matcher?: CoverageMatcher;
-  /** Show a progress bar on stderr (only drawn when stderr is a terminal). */
+  /** Show a progress bar with an ETA on stderr (drawn only on a terminal without NO_COLOR). */
   progress?: boolean;
 }
 
@@ -76,18 +76,12 @@ export async function runSuite(
   const runs = Math.max(1, opts.runs ?? 1);
   const matcher = opts.matcher ?? lexicalMatcher;
   const scenarios = loaded.suite.scenarios;
-  const bar =
-    opts.progress && process.stderr.isTTY
-      ? new cliProgress.SingleBar(
-          {
-            format: "eval {bar} {value}/{total} decisions | {scenario}",
-            stream: process.stderr,
-            hideCursor: true,
-          },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
-  bar?.start(scenarios.length * runs, 0, { scenario: "" });
+  const bar = progressBar({
+    title: "eval",
+    total: scenarios.length * runs,
+    unit: "decisions",
+    enabled: opts.progress === true,
+  });
   const results: ScenarioResult[] = [];
   try {
     for (let i = 0; i < scenarios.length; i++) {
@@ -96,12 +90,12 @@ export async function runSuite(
       for (let r = 0; r < runs; r++) {
         const req = loaded.requests[i]!;
         decisions.push(isRefused(req) ? refusalDecision(req, advisor) : await advisor.adviseParsed(req));
-        bar?.increment(1, { scenario: sc.id });
+        bar.increment(sc.id);
       }
       results.push(await scoreScenario(sc, decisions, matcher));
     }
   } finally {
-    bar?.stop();
+    bar.stop();
   }
   const byDifficulty: Record<string, DifficultySummary> = {};
   for (const r of results) {

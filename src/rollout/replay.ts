@@ -49,6 +49,8 @@ export interface ReplayReport {
   agreementWithControls: number | null;
   loggedAgreementWithControls: number | null;
   withControl: number;
+  /** The changed decisions counted by transition (logged -> replayed), most frequent first. */
+  transitions: { from: DecisionValue; to: DecisionValue; count: number }[];
   changed: ChangedDecision[];
 }
 
@@ -161,6 +163,16 @@ export async function replay(
       });
     }
   }
+  const byPair = new Map<string, { from: DecisionValue; to: DecisionValue; count: number }>();
+  for (const c of changed) {
+    const key = `${c.logged}>${c.replayed}`;
+    const t = byPair.get(key) ?? { from: c.logged, to: c.replayed, count: 0 };
+    t.count += 1;
+    byPair.set(key, t);
+  }
+  const transitions = [...byPair.values()].sort(
+    (a, b) => b.count - a.count || `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`),
+  );
   return {
     selected: records.length,
     replayed,
@@ -173,6 +185,7 @@ export async function replay(
     agreementWithControls: rate(newAgreesControl, withControl),
     loggedAgreementWithControls: rate(oldAgreesControl, withControl),
     withControl,
+    transitions,
     changed,
   };
 }

@@ -14,10 +14,10 @@ import { openStore } from "../store/index.js";
 import type { DecisionRecord } from "../store/types.js";
 import { telemetryFromEnv } from "../telemetry/index.js";
 import { type BuiltApp, buildApp } from "./app.js";
-import { loadTokens } from "./auth.js";
-import { ConfigError, isLoopback, type ServeConfig } from "./config.js";
+import { ConfigError, type ServeConfig } from "./config.js";
 import { meteredLlm } from "./metered-llm.js";
 import { ServerMetrics } from "./metrics.js";
+import { checkServeConfig } from "./preflight.js";
 import { startRetention } from "./retention.js";
 import { reviewRoutesFor } from "./routes/review.js";
 import { rolloutRoutesFor } from "./routes/rollout.js";
@@ -72,16 +72,7 @@ export async function startService(
   env: NodeJS.ProcessEnv = process.env,
   startup: StartupOptions = {},
 ): Promise<RunningService> {
-  const tokens = loadTokens({ ...(config.tokensFile ? { file: config.tokensFile } : {}), env });
-  if (!isLoopback(config.host) && tokens.size === 0) {
-    throw new ConfigError(
-      `--host ${config.host} exposes the service beyond this machine: give API tokens with --tokens-file FILE ` +
-        "or POLICY_ADVISOR_TOKEN / POLICY_ADVISOR_REVIEWER_TOKEN",
-    );
-  }
-  if (config.engine !== "rules" && !config.model && !config.llmUrl) {
-    throw new ConfigError(`--engine ${config.engine} needs a model: --model FILE (GGUF) or --llm-url URL`);
-  }
+  const tokens = checkServeConfig(config, env);
   const policy = loadPolicy(config.policy);
   const rollout = config.rollout ? loadRolloutConfig(config.rollout) : DEFAULT_ROLLOUT;
   const metrics = new ServerMetrics();

@@ -14,10 +14,12 @@ afterAll(() => model.cleanup());
 const quiet = () => {};
 
 describe("policy-advisor doctor", () => {
-  it("passes every check on a loadable model and a writable decision log, leaving no file behind", async () => {
+  it("checks a loadable model end to end; a synthetic one fails the known request, named as noise", async () => {
     const db = join(model.dir, "decisions.db");
-    const r = await runDoctor({ model: model.path, threads: TEST_THREADS, db }, quiet);
+    const r = await runDoctor({ model: model.path, threads: TEST_THREADS, db }, quiet, undefined, {});
     expect(r.checks.map((c) => c.name)).toEqual([
+      "config",
+      "policy",
       "gpu",
       "memory",
       "load",
@@ -25,8 +27,15 @@ describe("policy-advisor doctor", () => {
       "latency",
       "decision_log",
     ]);
-    for (const c of r.checks) expect(c, `${c.name}: ${c.detail}`).toMatchObject({ passed: true });
-    expect(r.ok).toBe(true);
+    for (const c of r.checks.filter((x) => x.name !== "inference"))
+      expect(c, `${c.name}: ${c.detail}`).toMatchObject({ passed: true });
+    // Random weights: whatever it answers, the known request's check cannot pass, and says why.
+    const inference = r.checks.find((c) => c.name === "inference");
+    expect(inference?.passed).toBe(false);
+    expect(inference?.detail).toMatch(/known request E01 .* answered "(allow|deny|require_attestation)"/);
+    expect(inference?.detail).toMatch(/synthetic \(random weights\): its answers are noise/);
+    expect(inference?.hint).toMatch(/trained GGUF/);
+    expect(r.ok).toBe(false);
     expect(r.device).toBe("cpu");
     expect(r.checks.find((c) => c.name === "gpu")?.detail).toMatch(/CPU fallback with 1 threads/);
     expect(r.checks.find((c) => c.name === "latency")?.detail).toMatch(/target 15\.0 s on CPU/);
@@ -43,6 +52,8 @@ describe("policy-advisor doctor", () => {
         db: join(model.dir, "no", "such", "x.db"),
       },
       quiet,
+      undefined,
+      {},
     );
     expect(r.ok).toBe(false);
     const byName = Object.fromEntries(r.checks.map((c) => [c.name, c]));
@@ -78,8 +89,12 @@ describe("policy-advisor doctor", () => {
     expect(fail.stdout).toMatch(/FAIL {2}load/);
     expect(fail.stdout).toMatch(/hint: /);
 
-    const bad = spawnSync(process.execPath, [...cli, "doctor"], { encoding: "utf8", timeout: 60_000 });
+    const bad = spawnSync(
+      process.execPath,
+      [...cli, "doctor", "--model", model.path, "--llm-url", "http://127.0.0.1:9"],
+      { encoding: "utf8", timeout: 60_000 },
+    );
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--model FILE/);
+    expect(bad.stderr).toMatch(/either --model FILE or --llm-url URL/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { BENCH_SECTIONS, type BenchSection, isFailed } from "../../bench/types.js";
+import { progressBar } from "../../util/progress.js";
 import { positiveInt } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 
@@ -45,15 +46,22 @@ export function registerBench(program: Command): void {
           import("../../bench/run.js"),
           import("../../bench/format.js"),
         ]);
-        // Progress goes to stderr so stdout holds only the result.
-        const progress = (m: string) => process.stderr.write(`${m}\n`);
+        // Progress goes to stderr so stdout holds only the result: the messages as lines, and on a terminal
+        // (not with --json) a bar over the sections with an ETA.
+        const bar = progressBar({ title: "bench", total: 0, unit: "sections", enabled: !o.json });
         const report = await runBench({
-          progress,
+          progress: (m) => bar.log(m),
+          onSection: (section, done, total) => bar.update(done, total, section),
           ...(only ? { only } : {}),
           ...(o.quick ? { quick: true } : {}),
           ...(o.db ? { db: o.db } : {}),
           ...(o.threads !== undefined ? { llmThreads: o.threads } : {}),
-        });
+        })
+          .then((r) => {
+            bar.finish("done");
+            return r;
+          })
+          .finally(() => bar.stop());
         process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
         // A peer that decides the benchmark requests differently makes its comparison meaningless: say so in
         // the exit code too (a missed target does not: it is a measurement).

@@ -1,11 +1,16 @@
 import { Command, Option } from "commander";
 import { type ReplayReport, replay } from "../../rollout/replay.js";
+import type { DecisionValue } from "../../schemas/common.js";
 import type { Tier } from "../../schemas/decision.js";
+import { progressBar } from "../../util/progress.js";
 import { addEngineOptions, advisorFromOptions, type EngineCliOptions } from "../engine-options.js";
 import { action, UsageError } from "../errors.js";
 import { addDbOption, type LogCliOptions, openLog, timeOption } from "./rollout.js";
 
 const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
+
+/** Short names for the transition summary: "allow→attest: 3". */
+const SHORT: Record<DecisionValue, string> = { allow: "allow", deny: "deny", require_attestation: "attest" };
 
 function printReplay(r: ReplayReport): void {
   const out = (s = "") => process.stdout.write(`${s}\n`);
@@ -22,6 +27,9 @@ function printReplay(r: ReplayReport): void {
     `agreement with callers' controls:    ${pct(r.agreementWithControls)} (logged version: ${pct(r.loggedAgreementWithControls)}, ${r.withControl} controls)`,
   );
   if (r.changed.length > 0) {
+    out(
+      `\nchanges by transition: ${r.transitions.map((t) => `${SHORT[t.from]}→${SHORT[t.to]}: ${t.count}`).join(", ")}`,
+    );
     out("\nchanged decisions:");
     for (const c of r.changed) {
       const extra = [
@@ -85,6 +93,7 @@ export function registerReplay(program: Command): void {
         try {
           const advisor = await advisorFromOptions(o);
           try {
+            const bar = progressBar({ title: "replay", total: 0, unit: "decisions", enabled: !o.json });
             const report = await replay(store, advisor, {
               ...(since ? { since } : {}),
               ...(until ? { until } : {}),
@@ -92,7 +101,8 @@ export function registerReplay(program: Command): void {
               ...(o.mismatches ? { mismatchesOnly: true } : {}),
               ...(o.limit ? { limit: o.limit } : {}),
               concurrency: o.engine === "rules" ? 1 : Math.max(1, o.sequences ?? 2),
-            });
+              onProgress: (done, total) => bar.update(done, total),
+            }).finally(() => bar.stop());
             if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
             else printReplay(report);
           } finally {
