@@ -5,6 +5,8 @@ import { formatBench } from "../../src/bench/format.js";
 import { machineInfo } from "../../src/bench/machine.js";
 import { longTests } from "./long.js";
 
+const long = longTests("bench");
+
 /** `policy-advisor bench`: the engine section in-process, the CLI contract, and a short full run. */
 
 async function cli(
@@ -67,7 +69,7 @@ describe("bench", () => {
     expect(r.stderr).toMatch(/--threads: expected a positive whole number, got "0"/);
   }, 60_000);
 
-  it.skipIf(!longTests)(
+  it.skipIf(!long)(
     "a quick run of the engine, http and memory sections prints one JSON object of the INTERFACES.md shape",
     async () => {
       // The llm section (llm-local's runLlmBench) takes minutes on 2 cores even when quick; its own tests cover it.

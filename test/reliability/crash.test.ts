@@ -12,6 +12,8 @@ import { openStore } from "../../src/store/index.js";
 import { externalAvailable } from "../helpers/external.js";
 import { longTests } from "./long.js";
 
+const long = longTests("crash-safety");
+
 /**
  * Crash safety of the real `serve` process: kill -9 in the middle of load, restart on the same decision
  * log, and every decision that was acknowledged (a 200 reached the client) is in the log. A corrupted or
@@ -84,7 +86,7 @@ async function crashAndRecover(db: string): Promise<{ acked: number; missing: st
   return { acked: acked.length, missing };
 }
 
-describe.skipIf(!longTests)("crash safety (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
+describe.skipIf(!long)("crash safety (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "pa-crash-"));

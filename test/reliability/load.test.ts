@@ -6,6 +6,8 @@ import { workload } from "../../src/bench/workload.js";
 import { longTests } from "./long.js";
 import { type ModelServer, startModelServer } from "./model-server.js";
 
+const long = longTests("load");
+
 /**
  * Bounded load (about a minute in all) on the real `serve` process, from autocannon in this process:
  * - LLM engine in front of a model slower than the traffic: far above capacity, the only errors are 429s
@@ -59,7 +61,7 @@ const third = (xs: number[], i: number) =>
 const max = (xs: number[]) => Math.max(...xs);
 const min = (xs: number[]) => Math.min(...xs);
 
-describe.skipIf(!longTests)("load (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
+describe.skipIf(!long)("load (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
   let model: ModelServer;
   beforeAll(async () => {
     model = await startModelServer("slow_deny");

@@ -11,6 +11,8 @@ import { makeModel } from "../../src/testing/gguf/model.js";
 import { INJECTIONS, lowerRisk } from "./injection.js";
 import { longTests } from "./long.js";
 
+const long = longTests("synthetic-model");
+
 /**
  * Injection through the in-process llama.cpp path with the synthetic model: random weights under the JSON
  * grammar produce schema-valid answers of any decision, "allow" included, so this is the model at its most
@@ -22,7 +24,7 @@ let backend: LlamaBackend;
 const advisors: Partial<Record<"llm" | "hybrid", Advisor>> = {};
 
 beforeAll(async () => {
-  if (!longTests) return;
+  if (!long) return;
   dir = mkdtempSync(join(tmpdir(), "pa-synth-"));
   const model = makeModel({ out: join(dir, "tiny.gguf"), preset: "tiny", seed: 7 });
   backend = await LlamaBackend.create({ modelPath: model.path, threads: 2, maxTokens: 400 });
@@ -40,7 +42,7 @@ const cases = workload(8, 21).map((s, i) => {
   return { ...s, team_context: `${String(s.team_context ?? "")} ${text}`.trim(), note: text };
 });
 
-describe.skipIf(!longTests)("synthetic model (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
+describe.skipIf(!long)("synthetic model (long: CI or POLICY_ADVISOR_LONG_TESTS=1)", () => {
   describe.each(["llm", "hybrid"] as const)(
     "synthetic model, engine %s, hostile text in every request",
     (engine) => {
