@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { packageRoot } from "../paths.js";
 import { registerCommands } from "./commands/index.js";
 import { reportError } from "./errors.js";
+import { followNpmLauncher } from "./launcher.js";
 import { strictUsage } from "./usage.js";
 
 const program = new Command()
@@ -14,6 +15,9 @@ const program = new Command()
   .version((JSON.parse(readFileSync(`${packageRoot}package.json`, "utf8")) as { version: string }).version)
   .showHelpAfterError()
   .exitOverride();
+
+// Under `npx policy-advisor`, stop when npm stops (npm does not pass its signals on through the shell).
+followNpmLauncher();
 
 await registerCommands(program);
 
