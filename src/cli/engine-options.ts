@@ -4,6 +4,7 @@ import type { Advisor, EngineKind } from "../advisor/types.js";
 import { type LlmBackendOptions, openLlmBackend } from "../llm/factory.js";
 import { DEFAULT_POLICY_PATH, type LoadedPolicy, loadPolicy } from "../policy/load.js";
 import { UsageError } from "./errors.js";
+import { requireWhen } from "./usage.js";
 
 /** Options shared by every command that decides: decide, eval, serve, replay. */
 export interface EngineCliOptions {
@@ -29,6 +30,12 @@ export const positiveInt = (name: string) => (v: string) => {
 };
 
 export function addEngineOptions(cmd: Command): Command {
+  // Named with the other missing options at once (eval --interpreter stands in for a model).
+  requireWhen(cmd, (o) =>
+    o.engine !== "rules" && !o.model && !o.llmUrl && !o.interpreter
+      ? `'--model <gguf>' or '--llm-url <url>' (for --engine ${String(o.engine)})`
+      : null,
+  );
   return cmd
     .option(
       "--policy <file>",

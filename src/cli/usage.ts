@@ -9,6 +9,18 @@ import { UsageError } from "./errors.js";
  * error (an unknown option, a missing argument) would make commander exit 1 on its own. And commander
  * stops at the first missing required option; here they are checked together before the action runs.
  */
+/** Options required only in some combinations (e.g. a model for --engine llm), per command. */
+const conditional = new WeakMap<Command, Array<(opts: Record<string, unknown>) => string | null>>();
+
+/**
+ * Registers an option requirement that depends on other options: `check` returns what is missing, as it
+ * should be named in the message ("'--model <gguf>' or '--llm-url <url>' (for --engine llm)"), or null.
+ * strictUsage reports it together with the missing required options.
+ */
+export function requireWhen(cmd: Command, check: (opts: Record<string, unknown>) => string | null): void {
+  conditional.set(cmd, [...(conditional.get(cmd) ?? []), check]);
+}
+
 export function strictUsage(program: Command): void {
   const required = new Map<Command, Option[]>();
   const configure = (cmd: Command): void => {
@@ -27,6 +39,10 @@ export function strictUsage(program: Command): void {
     for (let cmd: Command | null = actionCommand; cmd; cmd = cmd.parent) {
       for (const o of required.get(cmd) ?? []) {
         if (cmd.getOptionValue(o.attributeName()) === undefined) missing.push(`'${o.flags}'`);
+      }
+      for (const check of conditional.get(cmd) ?? []) {
+        const m = check(cmd.opts());
+        if (m) missing.push(m);
       }
     }
     if (missing.length === 1) throw new UsageError(`required option ${missing[0]} not specified`);

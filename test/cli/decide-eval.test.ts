@@ -72,7 +72,7 @@ describe("policy-advisor decide", () => {
   it("asks for a model when engine llm has none", () => {
     const r = cli(["decide", "--engine", "llm"], JSON.stringify(good));
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--engine llm needs --model FILE or --llm-url URL/);
+    expect(r.stderr).toMatch(/required option '--model <gguf>' or '--llm-url <url>' \(for --engine llm\)/);
   });
 });
 

@@ -18,6 +18,14 @@ describe("usage errors exit 2", () => {
     [["decide", "--bogus"], /unknown option '--bogus'/],
     [["eval", "--scenarios", "x.json", "--nope"], /unknown option '--nope'/],
     [["eval"], /required option '--scenarios <file>' not specified/],
+    [
+      ["eval", "--engine", "llm"],
+      /required options '--scenarios <file>', '--model <gguf>' or '--llm-url <url>' \(for --engine llm\) not specified/,
+    ],
+    [
+      ["decide", "--engine", "hybrid"],
+      /required option '--model <gguf>' or '--llm-url <url>' \(for --engine hybrid\)/,
+    ],
     [["rollout", "promote"], /missing required argument 'tier'/],
     [["rollout", "promote", "write", "--db", join(dir, "x.db")], /required option '--note <text>'/],
     [["testing", "make-model"], /required option '--out <file>'/],
