@@ -30,6 +30,8 @@ export interface TierStatus {
   configuredMode: Mode;
   /** When the tier entered its current mode (null: never changed in this log). */
   since: string | null;
+  /** The measures' (and gates') evidence: decisions from this time on (the later of `since` and the gate window's start). */
+  measuresSince: string;
   measures: Measures;
   gates: Gate[];
   mayPromote: boolean;
@@ -322,7 +324,8 @@ export class Rollout {
     const out: TierStatus[] = [];
     for (const tier of only ? [only] : TIERS) {
       const mode = this.resolveMode(tier);
-      const records = await this.records(tier, this.evidenceStart(tier));
+      const measuresSince = this.evidenceStart(tier);
+      const records = await this.records(tier, measuresSince);
       const measures = computeMeasures(records);
       const g = evaluateGates(tier, mode, measures, records, this.config.gates);
       const mine = events.filter((e) => e.tier === tier).reverse();
@@ -332,6 +335,7 @@ export class Rollout {
         // What the configuration recorded (a tier it states nothing about keeps the log's), not defaults.
         configuredMode: this.recordedConfig.get(tier) ?? this.configured(tier),
         since: this.sinceOf(tier),
+        measuresSince,
         measures,
         gates: g.gates,
         mayPromote: g.mayPromote,

@@ -44,6 +44,7 @@ export const TierStatusSchema = z.object({
   mode: ModeValueSchema,
   configuredMode: ModeValueSchema,
   since: z.string().nullable(),
+  measuresSince: z.string(),
   measures: MeasuresSchema,
   gates: z.array(GateSchema),
   mayPromote: z.boolean(),

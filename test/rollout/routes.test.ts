@@ -163,6 +163,15 @@ describe("review routes", () => {
     });
     expect(res.status).toBe(200);
     expect(rollout.resolveMode("deploy_prod")).toBe("shadow");
+    // The answer says what the review caused, so the reviewer's screen can.
+    const body = (await res.json()) as DecisionRecord & { rollback?: Record<string, unknown> };
+    expect(body.review?.finalDecision).toBe("deny");
+    expect(body.rollback).toMatchObject({
+      tier: "deploy_prod",
+      from: "advisory",
+      to: "shadow",
+      reason: expect.stringMatching(/wrong allow|high/),
+    });
   });
 });
 
@@ -194,6 +203,7 @@ describe("stats and rollout routes", () => {
       tiers: {
         tier: string;
         mode: string;
+        measuresSince: string;
         mayPromote: boolean;
         nextMode: string | null;
         rollbacks: unknown[];
@@ -206,6 +216,12 @@ describe("stats and rollout routes", () => {
       ["deploy_prod", "shadow"],
       ["admin", "shadow"],
     ]);
+    // Each tier's sample says where it begins: within the gates' window (30 days by default), not all time.
+    for (const t of body.tiers) {
+      const since = Date.parse(t.measuresSince);
+      expect(since).toBeGreaterThan(Date.now() - 31 * 86_400_000);
+      expect(since).toBeLessThanOrEqual(Date.now());
+    }
     expect(body.tiers.find((t) => t.tier === "deploy_prod")?.rollbacks).toHaveLength(1);
     const refused = await post("/v1/rollout/write/promote", { note: "looks fine" });
     expect(refused.status).toBe(409);
@@ -269,5 +285,41 @@ describe("stats and rollout routes", () => {
     ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
+  });
+});
+
+describe("what lists and reviews answer beyond the contract", () => {
+  it("a review that changes no mode carries no rollback", async () => {
+    const plain = makeRecord({ tier: "read", mode: "advisory", decision: "allow", riskLevel: "low" });
+    await store.append(plain);
+    const quiet = await post(`/v1/decisions/${plain.decisionId}/review`, {
+      finalDecision: "allow",
+      category: "agree",
+    });
+    expect(((await quiet.json()) as { rollback?: unknown }).rollback).toBeUndefined();
+  });
+
+  it("pages the queue and orders lists by time either way", async () => {
+    const all = (await (await get("/v1/reviews/queue?tier=read&limit=100")).json()) as {
+      items: DecisionRecord[];
+      total: number;
+    };
+    expect(all.total).toBeGreaterThanOrEqual(2);
+    const second = (await (await get("/v1/reviews/queue?tier=read&limit=1&offset=1")).json()) as {
+      items: DecisionRecord[];
+      total: number;
+    };
+    expect(second.total).toBe(all.total);
+    expect(second.items.map((r) => r.decisionId)).toEqual([all.items[1]!.decisionId]);
+    const oldest = (await (await get("/v1/reviews/queue?tier=read&limit=1&order=asc")).json()) as {
+      items: DecisionRecord[];
+    };
+    expect(oldest.items[0]!.decisionId).toBe(all.items.at(-1)!.decisionId);
+    const log = (await (await get("/v1/decisions?order=asc&limit=1000")).json()) as {
+      items: DecisionRecord[];
+    };
+    const times = log.items.map((r) => r.createdAt);
+    expect(times).toEqual([...times].sort());
+    expect((await get("/v1/decisions?order=sideways")).status).toBe(400);
   });
 });

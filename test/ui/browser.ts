@@ -61,7 +61,12 @@ export interface Sidecar {
 
 /** The real sidecar (`policy-advisor serve`'s own start-up) on a free port with a SQLite log in a temp dir. */
 export async function startSidecar(
-  opts: { mode?: "shadow" | "advisory" | "enforce"; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    mode?: "shadow" | "advisory" | "enforce";
+    env?: NodeJS.ProcessEnv;
+    /** More serve settings (engine, model, ...), given the sidecar's temp dir. */
+    config?: (dir: string) => Record<string, unknown>;
+  } = {},
 ): Promise<Sidecar> {
   const dir = mkdtempSync(join(tmpdir(), "pa-ui-"));
   const config = ServeConfigSchema.parse({
@@ -70,6 +75,7 @@ export async function startSidecar(
     mode: opts.mode ?? "advisory",
     logLevel: "silent",
     cache: false,
+    ...(opts.config ? opts.config(dir) : {}),
   });
   const service = await startService(config, opts.env ?? {});
   return {
@@ -97,7 +103,12 @@ export async function startSidecar(
 
 /** A new page that fails the test on any script error or CSP violation in the console. */
 export async function openPage(browser: Browser, errors: string[]): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // A zone other than the machine's UTC, so that a time shown without its zone is caught.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    timezoneId: "America/New_York",
+    locale: "en-US",
+  });
   const page = await context.newPage();
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
@@ -120,6 +131,16 @@ export async function factValue(page: Page, label: string, within = "main"): Pro
 }
 
 export const WORK_HOURS = "2026-03-03T15:00:00Z";
+
+/** A deployer shipping to production with high trust: allowed, and high risk. */
+export const trustedDeploy = {
+  action_type: "deploy",
+  actor_role: "deployer",
+  actor_id: "user:dave",
+  t3_tensor: { competence: 0.95, reliability: 0.95, integrity: 0.95 },
+  resource: "env:production",
+  timestamp: WORK_HOURS,
+};
 
 /** Refused by the default policy: a developer deploying to production. Its free text is hostile markup. */
 export const hostileDeploy = {

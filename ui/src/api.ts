@@ -96,8 +96,15 @@ export interface DecisionFilters {
   mismatches?: boolean;
   reviewed?: "true" | "false";
   q?: string;
+  /** By time: newest first (desc, the default) or oldest first. */
+  order?: "asc" | "desc";
   limit?: number;
   offset?: number;
+}
+
+/** What a review caused beyond being saved: its tier rolled back at once (a wrong allow at high risk). */
+export interface ReviewEffects {
+  rollback?: { tier: string; from: Mode; to: Mode; reason: string; at: string };
 }
 
 export const api = {
@@ -107,10 +114,17 @@ export const api = {
       withQuery("/v1/decisions", { ...f, mismatches: f.mismatches || undefined }),
     ),
   decision: (id: string) => call<DecisionRecord>("GET", `/v1/decisions/${encodeURIComponent(id)}`),
-  queue: (f: { tier?: string; action?: string; actor?: string; decision?: string; limit?: number }) =>
-    call<Page<DecisionRecord>>("GET", withQuery("/v1/reviews/queue", f)),
+  queue: (f: {
+    tier?: string;
+    action?: string;
+    actor?: string;
+    decision?: string;
+    order?: "asc" | "desc";
+    limit?: number;
+    offset?: number;
+  }) => call<Page<DecisionRecord>>("GET", withQuery("/v1/reviews/queue", f)),
   review: (id: string, body: { finalDecision: DecisionValue; category: ReviewCategory; notes: string }) =>
-    call<DecisionRecord>("POST", `/v1/decisions/${encodeURIComponent(id)}/review`, body),
+    call<DecisionRecord & ReviewEffects>("POST", `/v1/decisions/${encodeURIComponent(id)}/review`, body),
   stats: (q: { since?: string; until?: string; tier?: string; bucket?: "hour" | "day" }) =>
     call<Stats>("GET", withQuery("/v1/stats", q)),
   rollout: () => call<Rollout>("GET", "/v1/rollout"),

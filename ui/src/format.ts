@@ -35,10 +35,27 @@ export function ms(value: number | null | undefined): string {
   return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(0)} ms`;
 }
 
+/** A time as the reader's clock shows it, with the zone named ("3 Mar 2026, 15:00:00 UTC"). */
 export function when(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  return d.toLocaleString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    timeZoneName: "short",
+  });
+}
+
+/** The reader's time zone as the times show it ("UTC", "CET", "GMT+2"), for labels of local-time fields. */
+export function zoneName(at: Date = new Date()): string {
+  const part = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" })
+    .formatToParts(at)
+    .find((p) => p.type === "timeZoneName");
+  return part?.value ?? "local time";
 }
 
 export function humanize(label: string): string {

@@ -115,6 +115,8 @@ export interface TierRollout {
   /** Additions the store's rollout sends: the configured mode and when the current one began. */
   configuredMode?: Mode;
   since?: string | null;
+  /** When the sample behind `measures` (and the gates) begins. */
+  measuresSince?: string;
   measures: Measures;
   gates: Gate[];
   mayPromote: boolean;

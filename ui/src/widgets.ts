@@ -109,9 +109,65 @@ export interface Column<T> {
   header: string;
   cell: (row: T) => Child | Child[];
   className?: string;
+  /** Makes the column sortable: its key in the URL (`sort=risk`) and the value rows compare by. */
+  sort?: { key: string; value: (row: T) => string | number; first?: "asc" | "desc" };
 }
 
-export function table<T>(caption: string, columns: Column<T>[], rows: T[]): HTMLElement {
+export interface SortState {
+  key: string;
+  dir: "asc" | "desc";
+}
+
+export interface TableOptions<T> {
+  /** A class for a row (e.g. "differs" where advice and control differ). */
+  rowClass?: (row: T) => string | undefined;
+  /** The sort in effect; rows are shown in this order. */
+  sort?: SortState;
+  /** The link that sorts by a column: sortable headers are links, so the sort lives in the URL. */
+  sortHref?: (s: SortState) => string;
+}
+
+/** Rows in the order of `sort` (stable: equal values keep the order they came in). */
+export function sortRows<T>(rows: T[], columns: Column<T>[], sort: SortState | undefined): T[] {
+  const col = sort ? columns.find((c) => c.sort?.key === sort.key) : undefined;
+  if (!sort || !col?.sort) return rows;
+  const value = col.sort.value;
+  const sign = sort.dir === "asc" ? 1 : -1;
+  return rows
+    .map((r, i) => ({ r, i, v: value(r) }))
+    .sort((a, b) => (a.v < b.v ? -sign : a.v > b.v ? sign : a.i - b.i))
+    .map((x) => x.r);
+}
+
+function headerCell<T>(c: Column<T>, o: TableOptions<T>): HTMLElement {
+  if (!c.sort || !o.sortHref) return h("th", { scope: "col" }, c.header);
+  const active = o.sort?.key === c.sort.key ? o.sort.dir : undefined;
+  const next: SortState = {
+    key: c.sort.key,
+    dir: active ? (active === "asc" ? "desc" : "asc") : (c.sort.first ?? "asc"),
+  };
+  return h(
+    "th",
+    { scope: "col", "aria-sort": active === "asc" ? "ascending" : active === "desc" ? "descending" : "none" },
+    h(
+      "a",
+      {
+        class: "sort",
+        href: o.sortHref(next),
+        title: `Sort by ${c.header.toLowerCase()}, ${next.dir === "asc" ? "ascending" : "descending"}`,
+      },
+      // The arrow comes from the stylesheet (by aria-sort), so the header's text stays its name.
+      c.header,
+    ),
+  );
+}
+
+export function table<T>(
+  caption: string,
+  columns: Column<T>[],
+  rows: T[],
+  opts: TableOptions<T> = {},
+): HTMLElement {
   return h(
     "div",
     { class: "table-wrap" },
@@ -125,16 +181,16 @@ export function table<T>(caption: string, columns: Column<T>[], rows: T[]): HTML
         h(
           "tr",
           {},
-          columns.map((c) => h("th", { scope: "col" }, c.header)),
+          columns.map((c) => headerCell(c, opts)),
         ),
       ),
       h(
         "tbody",
         {},
-        rows.map((r) =>
+        sortRows(rows, columns, opts.sort).map((r) =>
           h(
             "tr",
-            {},
+            { class: opts.rowClass?.(r) },
             columns.map((c) => {
               const v = c.cell(r);
               return h("td", { class: c.className }, ...(Array.isArray(v) ? v : [v]));

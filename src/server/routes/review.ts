@@ -32,6 +32,7 @@ export const DecisionListQuerySchema = z.strictObject({
   mismatches: bool.optional().describe("true: only decisions whose control differs from the advice"),
   reviewed: bool.optional(),
   q: z.string().max(200).optional().describe("free-text search over the logged request and decision"),
+  order: z.enum(["asc", "desc"]).default("desc").describe("by time: desc newest first (default), asc oldest"),
   limit: limit(1000, 50),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -41,7 +42,9 @@ export const QueueQuerySchema = z.strictObject({
   action: z.string().min(1).optional(),
   actor: z.string().min(1).optional(),
   decision: DecisionValueSchema.optional(),
+  order: z.enum(["asc", "desc"]).default("desc").describe("by time: desc newest first (default), asc oldest"),
   limit: limit(1000, 50),
+  offset: z.coerce.number().int().min(0).default(0),
 });
 
 export const ReviewBodySchema = z.strictObject({
@@ -52,6 +55,20 @@ export const ReviewBodySchema = z.strictObject({
 });
 
 const ListSchema = z.object({ items: z.array(DecisionRecordSchema), total: z.number() });
+
+/** The reviewed record, plus what the review caused: the tier rolled back (a wrong allow at high risk). */
+const ReviewedSchema = DecisionRecordSchema.extend({
+  rollback: z
+    .object({
+      tier: TierSchema,
+      from: ModeValueSchema,
+      to: ModeValueSchema,
+      reason: z.string(),
+      at: z.string(),
+    })
+    .optional()
+    .describe("present when this review rolled its tier back at once"),
+});
 const IdParams = z.strictObject({ id: z.string().min(1) });
 
 /** since/until as ISO or a duration; a bad one is a 400 naming the parameter. */
@@ -100,7 +117,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
         ...(qs.q ? { q: qs.q } : {}),
       };
       const [items, total] = await Promise.all([
-        store.query({ ...q, limit: qs.limit, offset: qs.offset }),
+        store.query({ ...q, order: qs.order, limit: qs.limit, offset: qs.offset }),
         store.count(q),
       ]);
       return { items, total };
@@ -135,7 +152,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
     {
       config: { role: "reviewer" },
       schema: {
-        summary: "Advisory-mode decisions without a review, newest first",
+        summary: "Advisory-mode decisions without a review, newest first (paged: limit, offset)",
         tags: ["review"],
         querystring: QueueQuerySchema,
         response: { 200: ListSchema, 400: ErrorSchema },
@@ -151,7 +168,10 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
         ...(qs.actor ? { actor: qs.actor } : {}),
         ...(qs.decision ? { decision: qs.decision } : {}),
       };
-      const [items, total] = await Promise.all([store.query({ ...q, limit: qs.limit }), store.count(q)]);
+      const [items, total] = await Promise.all([
+        store.query({ ...q, order: qs.order, limit: qs.limit, offset: qs.offset }),
+        store.count(q),
+      ]);
       return { items, total };
     },
   );
@@ -167,7 +187,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
         tags: ["review"],
         params: IdParams,
         body: ReviewBodySchema,
-        response: { 200: DecisionRecordSchema, 400: ErrorSchema, 404: ErrorSchema },
+        response: { 200: ReviewedSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request) => {
@@ -203,8 +223,21 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
         );
       if (opts.rollout) {
         const fired = await opts.rollout.onReview(updated);
-        if (fired)
+        if (fired) {
           request.log.warn({ tier: updated.tier, reason: fired.reason }, "review triggered a rollback");
+          // The reviewer is told what the review did, not only that it was saved.
+          if (fired.from !== null)
+            return {
+              ...updated,
+              rollback: {
+                tier: updated.tier,
+                from: fired.from,
+                to: fired.to,
+                reason: fired.reason,
+                at: fired.at,
+              },
+            };
+        }
       }
       return updated;
     },

@@ -48,9 +48,11 @@ function recommendation(r: DecisionRecord): HTMLElement {
         class: "secondary jump",
         // A button, not an in-page anchor: the URL fragment holds the console's route.
         onclick: () => {
-          const form = document.querySelector<HTMLElement>(".review-form input:checked");
-          form?.scrollIntoView({ block: "center" });
-          form?.focus();
+          const first =
+            document.querySelector<HTMLElement>(".review-form input:checked") ??
+            document.querySelector<HTMLElement>(".review-form input[type=radio]");
+          first?.scrollIntoView({ block: "center" });
+          first?.focus();
         },
       },
       r.review ? "Go to the review" : "Review this advice",
@@ -93,19 +95,20 @@ function controlVsAdvice(r: DecisionRecord): HTMLElement | null {
   );
 }
 
+/** The four steps of the framework, all shown at once: a reviewer reads them together, not one by one. */
 function reasoning(r: DecisionRecord): HTMLElement {
   return h(
     "section",
     { class: "panel", "aria-labelledby": "reasoning-title" },
     h("h3", { id: "reasoning-title" }, "Reasoning"),
     h(
-      "div",
+      "ol",
       { class: "steps" },
-      STEPS.map(([key, label], i) =>
+      STEPS.map(([key, label]) =>
         h(
-          "details",
-          { class: "step", open: i === 0 },
-          h("summary", {}, label),
+          "li",
+          { class: "step" },
+          h("h4", { class: "step-title" }, label),
           h("p", { class: "step-text" }, r.decision.reasoning[key]),
         ),
       ),
@@ -225,7 +228,7 @@ export const detailPage: Page = async (ctx) => {
       signalsAndRefs(rec),
       requestSection(rec),
       reviewForm(rec, (updated) => {
-        void afterReview(updated).then((note) => {
+        void afterReview(updated, rec).then((note) => {
           if (!ctx.isCurrent()) return;
           show(updated, note);
           note.querySelector<HTMLElement>("[role=status]")?.focus();

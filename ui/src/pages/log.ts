@@ -1,10 +1,11 @@
 import { api, type DecisionFilters } from "../api.js";
 import { h, render } from "../dom.js";
-import { CATEGORY_LABEL, humanize } from "../format.js";
+import { CATEGORY_LABEL, zoneName } from "../format.js";
 import type { Page } from "../page.js";
 import { formParams, href } from "../router.js";
-import { MODES, TIERS } from "../types.js";
+import { type DecisionRecord, MODES, TIERS } from "../types.js";
 import {
+  type Column,
   decisionBadge,
   decisionSelect,
   emptyState,
@@ -17,7 +18,35 @@ import {
   textField,
   uid,
 } from "../widgets.js";
-import { receivedColumn, requestColumn } from "./record-columns.js";
+import {
+  adviceColumn,
+  apiOrder,
+  controlColumn,
+  listHref,
+  listState,
+  orderText,
+  pager,
+  receivedColumn,
+  requestColumn,
+  rowClass,
+  tierColumn,
+} from "./record-columns.js";
+
+const COLUMNS: Column<DecisionRecord>[] = [
+  receivedColumn,
+  requestColumn(),
+  tierColumn,
+  {
+    header: "Mode",
+    cell: (r) => modeBadge(r.mode),
+    sort: { key: "mode", value: (r) => MODES.indexOf(r.mode) },
+  },
+  adviceColumn(),
+  controlColumn(),
+  { header: "Applied", cell: (r) => decisionBadge(r.effectiveDecision) },
+  { header: "Review", cell: (r) => (r.review ? CATEGORY_LABEL[r.review.category] : "—") },
+];
+const SORT_KEYS = COLUMNS.flatMap((c) => (c.sort ? [c.sort.key] : []));
 
 const LIMIT = 50;
 
@@ -42,7 +71,8 @@ function dateField(name: string, label: string, value: string | null): HTMLEleme
 export const logPage: Page = async (ctx) => {
   const p = ctx.route.params;
   const get = (k: string): string | undefined => p.get(k) ?? undefined;
-  const offset = Math.max(0, Number.parseInt(get("offset") ?? "0", 10) || 0);
+  const state = listState(p, SORT_KEYS);
+  const offset = state.offset;
   const reviewed = get("reviewed");
   const filters: DecisionFilters = {
     q: get("q"),
@@ -55,10 +85,11 @@ export const logPage: Page = async (ctx) => {
     until: toIso(get("until")),
     reviewed: reviewed === "true" || reviewed === "false" ? reviewed : undefined,
     mismatches: get("mismatches") === "true",
+    order: apiOrder(state),
     limit: LIMIT,
     offset,
   };
-  const filtered = [...p.keys()].some((k) => k !== "offset");
+  const filtered = [...p.keys()].some((k) => !["offset", "sort", "dir"].includes(k));
 
   const qId = uid("q");
   const mmId = uid("mismatches");
@@ -85,8 +116,9 @@ export const logPage: Page = async (ctx) => {
     selectField("reviewed", "Reviewed", ["true", "false"], reviewed ?? null, "Either", (v) =>
       v === "true" ? "Reviewed" : "Not reviewed",
     ),
-    dateField("since", "From", get("since") ?? null),
-    dateField("until", "Until", get("until") ?? null),
+    // datetime-local fields hold the reader's local time: the label names the zone.
+    dateField("since", `From (${zoneName()})`, get("since") ?? null),
+    dateField("until", `Until (${zoneName()})`, get("until") ?? null),
     h(
       "div",
       { class: "field checkbox" },
@@ -152,37 +184,19 @@ export const logPage: Page = async (ctx) => {
     return;
   }
 
-  const pageLink = (o: number, label: string): HTMLElement => {
-    const params: Record<string, string | undefined> = {};
-    for (const [k, v] of p.entries()) params[k] = v;
-    params.offset = o > 0 ? String(o) : undefined;
-    return h("a", { href: href("/log", params) }, label);
-  };
-  const pager = h(
-    "nav",
-    { class: "pager", "aria-label": "Decision log pages" },
-    offset > 0 ? pageLink(Math.max(0, offset - LIMIT), "← Newer") : null,
-    h("span", {}, `Showing ${offset + 1}–${offset + items.length} of ${total}`),
-    offset + items.length < total ? pageLink(offset + LIMIT, "Older →") : null,
-  );
-
   render(
     results,
     heading,
-    pager,
-    table(
-      "Decisions, newest first",
-      [
-        receivedColumn,
-        requestColumn(),
-        { header: "Tier", cell: (r) => humanize(r.tier) },
-        { header: "Mode", cell: (r) => modeBadge(r.mode) },
-        { header: "Advice", cell: (r) => decisionBadge(r.decision.decision) },
-        { header: "Control", cell: (r) => (r.control ? decisionBadge(r.control) : "—") },
-        { header: "Applied", cell: (r) => decisionBadge(r.effectiveDecision) },
-        { header: "Review", cell: (r) => (r.review ? CATEGORY_LABEL[r.review.category] : "—") },
-      ],
-      items,
-    ),
+    pager("/log", p, state, items.length, total, LIMIT, "Decision log pages"),
+    table(`Decisions, ${orderText(state, COLUMNS)}`, COLUMNS, items, {
+      rowClass,
+      sort: state.sort,
+      sortHref: (s) =>
+        listHref("/log", p, {
+          sort: s.key,
+          dir: s.dir,
+          offset: s.key === "time" ? undefined : get("offset"),
+        }),
+    }),
   );
 };

@@ -1,12 +1,12 @@
 import { api } from "../api.js";
 import { mountChart } from "../charts.js";
 import { h, render } from "../dom.js";
-import { humanize, ms, pct, RATES_EXPLAINED } from "../format.js";
+import { humanize, pct, RATES_EXPLAINED } from "../format.js";
 import type { Page, PageContext } from "../page.js";
 import { href } from "../router.js";
 import type { Runtime, SeriesPoint, Stats, Tier } from "../types.js";
 import { emptyState, errorBox, facts, loading, pageHeading, uid } from "../widgets.js";
-import { COLORS, measureFacts, rate, rateChart } from "./measures-view.js";
+import { COLORS, MILLISECONDS, measureFacts, PERCENT, perBucket, rateChart } from "./measures-view.js";
 import { tierCard } from "./tier-card.js";
 
 const PERIODS: Record<string, { label: string; hours: number; bucket: "hour" | "day" }> = {
@@ -65,9 +65,7 @@ function watchRuntime(ctx: PageContext, panel: HTMLElement): void {
 export const operatorPage: Page = async (ctx) => {
   const periodKey = ctx.route.params.get("period") ?? "24h";
   const period = PERIODS[periodKey] ?? PERIODS["24h"]!;
-  const now = new Date().toISOString();
   const since = new Date(Date.now() - period.hours * 3600_000).toISOString();
-  const span: [string, string] = [since, now];
 
   const periodId = uid("period");
   const form = h(
@@ -125,7 +123,7 @@ export const operatorPage: Page = async (ctx) => {
   if (stats.status === "rejected") {
     overall.appendChild(errorBox(stats.reason, "the statistics"));
   } else {
-    renderOverall(overall, stats.value, span);
+    renderOverall(overall, stats.value, since, period.bucket);
   }
 
   render(tiers, h("h3", { id: "tiers-title" }, "Tiers"));
@@ -145,10 +143,18 @@ export const operatorPage: Page = async (ctx) => {
         if (!ctx.isCurrent()) return;
         if (s.series.every((p) => p.agreementRate === null && p.overrideRate === null)) {
           box.appendChild(
-            h("p", { class: "muted" }, "No reviewed decision in this period: no rate to chart yet."),
+            h(
+              "p",
+              { class: "muted" },
+              `No sample for the rates ${period.label.toLowerCase()}: no decision with a control and none reviewed.`,
+            ),
           );
         } else {
-          rateChart(box, `${humanize(t.tier)}: agreement and override rate`, s.series, span);
+          rateChart(
+            box,
+            `${humanize(t.tier)}: agreement and override rate, ${period.label.toLowerCase()}`,
+            s.series,
+          );
         }
       } catch (err) {
         if (ctx.isCurrent()) box.appendChild(errorBox(err, `the ${t.tier} statistics`));
@@ -160,9 +166,9 @@ export const operatorPage: Page = async (ctx) => {
 /** A bucket without decisions has no latency or error rate: a gap in the chart, not a zero. */
 const busy = (p: SeriesPoint, v: number | null): number | null => (p.decisions > 0 ? v : null);
 
-function renderOverall(container: HTMLElement, stats: Stats, period: [string, string]): void {
+function renderOverall(container: HTMLElement, stats: Stats, since: string, bucket: "hour" | "day"): void {
   const o = stats.overall;
-  container.appendChild(measureFacts("Measures for all tiers", o));
+  container.appendChild(measureFacts("Measures for all tiers", o, since));
   container.appendChild(h("p", { class: "muted small" }, RATES_EXPLAINED));
   const series = stats.series;
   if (o.decisions === 0 || series.length === 0) {
@@ -183,10 +189,10 @@ function renderOverall(container: HTMLElement, stats: Stats, period: [string, st
   const charts = h("div", { class: "chart-grid" });
   container.appendChild(charts);
   const times = series.map((s) => s.t);
-  const count = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  // Counts in a bucket without decisions are a true zero (the rates and latencies there have no sample);
+  // the time axis spans the buckets with decisions.
   mountChart(charts, {
     title: "Decision distribution over time",
-    period,
     times,
     series: [
       { label: "Allow", values: series.map((s) => s.allow), color: COLORS.allow },
@@ -198,26 +204,25 @@ function renderOverall(container: HTMLElement, stats: Stats, period: [string, st
         dash: [2, 3],
       },
     ],
-    format: count,
+    unit: perBucket(bucket),
+    hasData: (i) => (series[i]?.decisions ?? 0) > 0,
   });
-  rateChart(charts, "Agreement and override rate", series, period);
+  rateChart(charts, "Agreement and override rate", series);
   mountChart(charts, {
     title: "Latency",
-    period,
     times,
     series: [
       { label: "p50", values: series.map((s) => busy(s, s.p50)), color: "#1f5fbf" },
       { label: "p95", values: series.map((s) => busy(s, s.p95)), color: "#b26a00", dash: [6, 4] },
       { label: "p99", values: series.map((s) => busy(s, s.p99)), color: "#c62828", dash: [2, 3] },
     ],
-    format: (v) => ms(v),
+    unit: MILLISECONDS,
   });
   mountChart(charts, {
     title: "Error rate",
-    period,
     times,
     series: [{ label: "Error rate", values: series.map((s) => busy(s, s.errorRate)), color: COLORS.error }],
-    format: rate,
+    unit: PERCENT,
     yRange: [0, 1],
   });
 }

@@ -1,25 +1,52 @@
 import { api } from "../api.js";
 import { h, render } from "../dom.js";
-import { humanize, RATES_EXPLAINED, rateOf, summarize } from "../format.js";
+import { RATES_EXPLAINED, rateOf, summarize, when } from "../format.js";
 import type { Page, PageContext } from "../page.js";
 import { formParams, href } from "../router.js";
 import { type DecisionRecord, TIERS } from "../types.js";
 import {
-  decisionBadge,
+  type Column,
   decisionSelect,
   emptyState,
   errorBox,
   facts,
   loading,
   pageHeading,
-  riskBadge,
   selectField,
   table,
   textField,
 } from "../widgets.js";
-import { receivedColumn, requestColumn } from "./record-columns.js";
+import {
+  adviceColumn,
+  apiOrder,
+  controlColumn,
+  listHref,
+  listState,
+  orderText,
+  pager,
+  receivedColumn,
+  requestColumn,
+  riskColumn,
+  rowClass,
+  tierColumn,
+} from "./record-columns.js";
 
 const LIMIT = 50;
+/** The review rates beside the queue cover this many days back, and say so. */
+const RATE_DAYS = 30;
+
+const resourceColumn: Column<DecisionRecord> = {
+  header: "Resource",
+  cell: (r) => summarize(r).target || "—",
+  className: "mono",
+  sort: { key: "resource", value: (r) => summarize(r).target },
+};
+const classificationColumn: Column<DecisionRecord> = {
+  header: "Classification",
+  cell: (r) => r.decision.classification.replace(/_/g, " "),
+  sort: { key: "classification", value: (r) => r.decision.classification },
+};
+const SORT_KEYS = ["time", "request", "resource", "tier", "advice", "control", "risk", "classification"];
 /** How often an open queue checks for new or reviewed advisories. */
 const POLL_MS = 10_000;
 
@@ -30,10 +57,11 @@ const POLL_MS = 10_000;
 function watchQueue(
   ctx: PageContext,
   filters: Parameters<typeof api.queue>[0],
-  shown: { total: number; newest: string | null },
+  shown: { total: number; newest: string | null | undefined },
   notice: HTMLElement,
 ): void {
   let said = "";
+  let baseline = shown.newest;
   const timer = setInterval(async () => {
     if (!ctx.isCurrent() || !notice.isConnected) {
       clearInterval(timer);
@@ -43,7 +71,8 @@ function watchQueue(
       const latest = await api.queue({ ...filters, limit: 1 });
       if (!ctx.isCurrent()) return;
       const newest = latest.items[0]?.decisionId ?? null;
-      if (latest.total === shown.total && newest === shown.newest) return;
+      if (baseline === undefined) baseline = newest;
+      if (latest.total === shown.total && newest === baseline) return;
       const text = `The queue has changed: ${latest.total} waiting now.`;
       if (text === said) return;
       said = text;
@@ -76,6 +105,8 @@ export const queuePage: Page = async (ctx) => {
     decision: p.get("decision") ?? undefined,
   };
   const filtered = Object.values(filters).some(Boolean);
+  const state = listState(p, SORT_KEYS);
+  const ratesSince = new Date(Date.now() - RATE_DAYS * 86_400_000).toISOString();
 
   const form = h(
     "form",
@@ -111,26 +142,33 @@ export const queuePage: Page = async (ctx) => {
     results,
   );
 
-  const [queue, stats] = await Promise.allSettled([api.queue({ ...filters, limit: LIMIT }), api.stats({})]);
+  const [queue, stats] = await Promise.allSettled([
+    api.queue({ ...filters, order: apiOrder(state), limit: LIMIT, offset: state.offset }),
+    api.stats({ since: ratesSince }),
+  ]);
   if (!ctx.isCurrent()) return;
 
   if (stats.status === "fulfilled") {
     const o = stats.value.overall;
     render(
       rates,
-      h("h3", { id: "rates-title" }, "Reviews so far"),
+      h("h3", { id: "rates-title" }, `Reviews in the last ${RATE_DAYS} days`),
       facts("Review rates", [
         ["Agreement rate", rateOf(o.agreementRate, o.samples?.withControl, "with a control")],
         ["Override rate", rateOf(o.overrideRate, o.samples?.reviewed, "reviewed")],
-        ["Decisions logged", String(o.decisions)],
+        ["Decisions logged, all tiers and modes", String(o.decisions)],
         ["Wrong allows at high risk", String(o.wrongAllowsHighRisk)],
       ]),
-      h("p", { class: "muted small" }, RATES_EXPLAINED),
+      h(
+        "p",
+        { class: "muted small" },
+        `Counted over the decisions logged since ${when(ratesSince)}. ${RATES_EXPLAINED}`,
+      ),
     );
   } else {
     render(
       rates,
-      h("h3", { id: "rates-title" }, "Reviews so far"),
+      h("h3", { id: "rates-title" }, `Reviews in the last ${RATE_DAYS} days`),
       errorBox(stats.reason, "the review rates"),
     );
   }
@@ -140,7 +178,7 @@ export const queuePage: Page = async (ctx) => {
     return;
   }
   const { items, total } = queue.value;
-  watchQueue(ctx, { ...filters, limit: 1 }, { total, newest: items[0]?.decisionId ?? null }, notice);
+  watchQueue(ctx, { ...filters, limit: 1 }, { total, newest: newestShown(items, state) }, notice);
   const heading = h("h3", { id: "queue-results" }, `${total} waiting for review`);
   if (items.length === 0) {
     render(
@@ -168,33 +206,42 @@ export const queuePage: Page = async (ctx) => {
     );
     return;
   }
+  const columns: Column<DecisionRecord>[] = [
+    receivedColumn,
+    requestColumn("row-link"),
+    resourceColumn,
+    tierColumn,
+    adviceColumn("Advisor recommends"),
+    // The caller's own decision, next to the advice, when any advisory in view carries one.
+    ...(items.some((r) => r.control) ? [controlColumn("Caller's decision")] : []),
+    riskColumn,
+    classificationColumn,
+  ];
   render(
     results,
     heading,
-    total > items.length
-      ? h("p", {}, `Showing the newest ${items.length} of ${total}. Narrow the list with the filters.`)
-      : null,
-    table(
-      "Advisories waiting for review, newest first",
-      [
-        receivedColumn,
-        requestColumn("row-link"),
-        { header: "Resource", cell: (r) => summarize(r).target || "—", className: "mono" },
-        { header: "Tier", cell: (r) => humanize(r.tier) },
-        { header: "Advisor recommends", cell: (r) => decisionBadge(r.decision.decision) },
-        // The caller's own decision, next to the advice, when any advisory in view carries one.
-        ...(items.some((r) => r.control)
-          ? [
-              {
-                header: "Caller's decision",
-                cell: (r: DecisionRecord) => (r.control ? decisionBadge(r.control) : "—"),
-              },
-            ]
-          : []),
-        { header: "Risk", cell: (r) => riskBadge(r.decision.riskLevel) },
-        { header: "Classification", cell: (r) => humanize(r.decision.classification) },
-      ],
-      items,
-    ),
+    pager("/queue", p, state, items.length, total, LIMIT, "Review queue pages"),
+    table(`Advisories waiting for review, ${orderText(state, columns)}`, columns, items, {
+      rowClass,
+      sort: state.sort,
+      sortHref: (s) =>
+        listHref("/queue", p, {
+          sort: s.key,
+          dir: s.dir,
+          offset: s.key === "time" ? undefined : (p.get("offset") ?? undefined),
+        }),
+    }),
   );
 };
+
+/**
+ * The newest advisory of the queue, when this page shows it (the first page, newest first); undefined
+ * otherwise, and the watcher takes its first look as the baseline.
+ */
+function newestShown(
+  items: DecisionRecord[],
+  state: { offset: number; sort: { key: string; dir: string } },
+): string | null | undefined {
+  if (state.offset !== 0 || state.sort.key !== "time" || state.sort.dir !== "desc") return undefined;
+  return items[0]?.decisionId ?? null;
+}

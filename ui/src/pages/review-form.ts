@@ -1,6 +1,6 @@
-import { api } from "../api.js";
+import { api, type ReviewEffects } from "../api.js";
 import { h, render, statusLine } from "../dom.js";
-import { CATEGORY_LABEL, DECISION_LABEL, suggestCategory, when } from "../format.js";
+import { CATEGORY_LABEL, DECISION_LABEL, humanize, suggestCategory, when } from "../format.js";
 import { decisionHref, href } from "../router.js";
 import { DECISIONS, type DecisionRecord, type DecisionValue, type ReviewCategory } from "../types.js";
 import { errorBox, uid } from "../widgets.js";
@@ -12,7 +12,7 @@ function radioGroup<T extends string>(
   legend: string,
   values: readonly T[],
   label: (v: T) => string,
-  checked: T,
+  checked: T | undefined,
 ): HTMLFieldSetElement {
   return h(
     "fieldset",
@@ -23,7 +23,8 @@ function radioGroup<T extends string>(
       return h(
         "div",
         { class: "radio" },
-        h("input", { type: "radio", id, name, value: v, checked: v === checked }),
+        // Required: the form cannot be sent until the reviewer has chosen in each group.
+        h("input", { type: "radio", id, name, value: v, checked: v === checked, required: true }),
         h("label", { for: id }, label(v)),
       );
     }),
@@ -35,12 +36,19 @@ function checkedValue(form: HTMLFormElement, name: string): string {
   return el instanceof RadioNodeList ? el.value : "";
 }
 
-/** Agree with the advisor, or override with a final decision, a category and notes. */
-export function reviewForm(record: DecisionRecord, onSaved: (updated: DecisionRecord) => void): HTMLElement {
+/**
+ * Agree with the advisor, or override with a final decision, a category and notes. A new review starts with
+ * nothing chosen: agreement is recorded only once the reviewer has picked a final decision and a category
+ * and sent the form, never by a single click. Updating a review starts from the one recorded.
+ */
+export function reviewForm(
+  record: DecisionRecord,
+  onSaved: (updated: DecisionRecord & ReviewEffects) => void,
+): HTMLElement {
   const advice = record.decision.decision;
   const existing = record.review;
-  const initialFinal = existing?.finalDecision ?? advice;
-  const initialCategory = existing?.category ?? "agree";
+  const initialFinal = existing?.finalDecision;
+  const initialCategory = existing?.category;
 
   const notesId = uid("notes");
   const message = h("div", { class: "form-message", "aria-live": "polite" });
@@ -59,11 +67,6 @@ export function reviewForm(record: DecisionRecord, onSaved: (updated: DecisionRe
       "div",
       { class: "form-buttons" },
       h("button", { type: "submit", class: "primary" }, existing ? "Update review" : "Submit review"),
-      h(
-        "button",
-        { type: "button", class: "secondary", "data-agree": "1" },
-        `Agree: ${DECISION_LABEL[advice]}`,
-      ),
     ),
     message,
   );
@@ -108,11 +111,20 @@ export function reviewForm(record: DecisionRecord, onSaved: (updated: DecisionRe
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const final = checkedValue(form, "finalDecision") as DecisionValue;
-    const category = checkedValue(form, "category") as ReviewCategory;
+    const final = checkedValue(form, "finalDecision") as DecisionValue | "";
+    const category = checkedValue(form, "category") as ReviewCategory | "";
+    if (!final || !category) {
+      render(
+        message,
+        statusLine(
+          `Choose ${!final ? "a final decision" : ""}${!final && !category ? " and " : ""}${!category ? "a category" : ""} first.`,
+          "error",
+        ),
+      );
+      return;
+    }
     void submit(final, category);
   });
-  form.querySelector("[data-agree]")?.addEventListener("click", () => void submit(advice, "agree"));
 
   const current = existing
     ? h(
@@ -133,12 +145,47 @@ export function reviewForm(record: DecisionRecord, onSaved: (updated: DecisionRe
   );
 }
 
-/** What the reviewer sees once a review is saved: where to go next. */
-export async function afterReview(updated: DecisionRecord): Promise<HTMLElement> {
+/**
+ * What the reviewer sees once a review is saved: what the review caused (it left the queue, it counts in
+ * the override rate, or it rolled its tier back at once), then where to go next.
+ */
+export async function afterReview(
+  updated: DecisionRecord & ReviewEffects,
+  before: DecisionRecord,
+): Promise<HTMLElement> {
   const r = updated.review;
   const summary = r
     ? `Review saved: ${DECISION_LABEL[r.finalDecision]} (${CATEGORY_LABEL[r.category]}).`
     : "Review saved.";
+  const tier = humanize(updated.tier);
+  const effects: HTMLElement[] = [];
+  if (updated.rollback) {
+    const rb = updated.rollback;
+    effects.push(
+      h(
+        "p",
+        { class: "status status-warn", role: "alert" },
+        `This review rolled the ${humanize(rb.tier)} tier back from ${rb.from} to ${rb.to} at once: ${rb.reason}. ` +
+          `Callers now apply their own decisions for ${humanize(rb.tier)} requests; the advice is logged and compared. ` +
+          "Promote the tier again from the Operator page once the cause is fixed.",
+      ),
+    );
+  } else if (r) {
+    const overrides = r.finalDecision !== updated.decision.decision;
+    effects.push(
+      h(
+        "p",
+        { class: "effects" },
+        [
+          before.review ? "The review was updated" : "The decision left the review queue",
+          overrides
+            ? `; it counts as an override in the ${tier} tier's override rate, which the promotion gates and the automatic rollback watch.`
+            : `; it counts as agreement (no override) in the ${tier} tier's override rate.`,
+          ` The ${tier} tier's mode did not change.`,
+        ].join(""),
+      ),
+    );
+  }
   let next: HTMLElement | null = null;
   try {
     const q = await api.queue({ limit: 1 });
@@ -155,6 +202,7 @@ export async function afterReview(updated: DecisionRecord): Promise<HTMLElement>
     "div",
     { class: "saved" },
     status,
+    ...effects,
     h("p", {}, next, " · ", h("a", { href: href("/queue") }, "Back to the queue")),
   );
 }

@@ -105,7 +105,12 @@ export function tierCard(t: TierRollout, onDone: () => void): HTMLElement {
             ? `May not be promoted to ${t.nextMode} yet: ${failing} of ${t.gates.length} gate${t.gates.length === 1 ? "" : "s"} failing.`
             : `May not be promoted to ${t.nextMode}.`,
     ),
-    measureFacts(`Measures for ${humanize(t.tier)}`, t.measures),
+    measureFacts(`Measures for ${humanize(t.tier)}`, t.measures, t.measuresSince),
+    h(
+      "p",
+      { class: "muted small" },
+      "The gates' evidence: the decisions since the tier entered its mode, within the gates' window.",
+    ),
     t.gates.length
       ? table(
           `Gates for ${humanize(t.tier)}`,
