@@ -35,11 +35,11 @@ export function issuesFromZod(error: z.ZodError, prefix = ""): FieldIssue[] {
   });
 }
 
-/** What a value is, in words: "a string", "an array", "null", "NaN". */
+/** What a value is, in words: "a string", "an array", "null". NaN only comes from coercing text (a query). */
 function kindOf(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
-  if (typeof v === "number" && Number.isNaN(v)) return "NaN";
+  if (typeof v === "number" && Number.isNaN(v)) return "text that is not a number";
   if (typeof v === "object") return "an object";
   if (typeof v === "string") return v === "" ? "an empty string" : "a string";
   return `a ${typeof v}`;

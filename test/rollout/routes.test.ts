@@ -321,5 +321,12 @@ describe("what lists and reviews answer beyond the contract", () => {
     const times = log.items.map((r) => r.createdAt);
     expect(times).toEqual([...times].sort());
     expect((await get("/v1/decisions?order=sideways")).status).toBe(400);
+    // A query number that is not one is named in words, not as the validator's NaN.
+    const bad = (await (await get("/v1/reviews/queue?offset=abc")).json()) as {
+      error: { issues: { path: string; message: string }[] };
+    };
+    expect(bad.error.issues).toEqual([
+      { path: "offset", message: "expected a number, got text that is not a number" },
+    ]);
   });
 });
