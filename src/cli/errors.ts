@@ -1,11 +1,12 @@
 import { PolicyError } from "../policy/load.js";
 import { PromptError } from "../prompts/variant.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 
 /** A mistake by the user (bad flag, unreadable file): message only, exit 2, no stack trace. */
-export class UsageError extends Error {
+export class UsageError extends CodedError<"usage"> {
   constructor(message: string) {
-    super(message);
+    super("usage", message);
     this.name = "UsageError";
   }
 }

@@ -87,7 +87,6 @@ export class StartupBlockedError extends RolloutError {
   constructor(readonly blocked: BlockedStartup[]) {
     super(
       "gates_not_passed",
-      409,
       blocked
         .map(
           (b) =>
@@ -203,11 +202,7 @@ export class Rollout {
         plan.changes.push(event(from, stated, `${why} [gates passed]`));
       } else if (opts.force) {
         if (!opts.note?.trim())
-          throw new RolloutError(
-            "note_required",
-            400,
-            `forcing ${tier} into ${stated} needs a note saying why`,
-          );
+          throw new RolloutError("note_required", `forcing ${tier} into ${stated} needs a note saying why`);
         plan.changes.push(
           event(from, stated, `${why} [forced past: ${blocking.map((g) => g.name).join(", ")}]`),
         );
@@ -268,7 +263,6 @@ export class Rollout {
     }
     throw new RolloutError(
       "conflict",
-      409,
       `the tiers' modes kept changing while start-up recorded its own (${STARTUP_ATTEMPTS} tries); start again`,
     );
   }
@@ -359,7 +353,7 @@ export class Rollout {
   private static tier(t: string): Tier {
     const r = TierSchema.safeParse(t);
     if (!r.success)
-      throw new RolloutError("unknown_tier", 404, `unknown tier "${t}"; expected one of ${TIERS.join(", ")}`);
+      throw new RolloutError("unknown_tier", `unknown tier "${t}"; expected one of ${TIERS.join(", ")}`);
     return r.data;
   }
 
@@ -370,19 +364,18 @@ export class Rollout {
   async promote(tierName: string, by: string, note: string, force = false): Promise<TierStatus> {
     const tier = Rollout.tier(tierName);
     const [st] = await this.status(tier);
-    if (!st) throw new RolloutError("unknown_tier", 404, `unknown tier "${tierName}"`);
+    if (!st) throw new RolloutError("unknown_tier", `unknown tier "${tierName}"`);
     if (st.nextMode === null) {
       const why =
         tier === "admin" && st.mode === "advisory"
           ? "admin actions are never enforced without a human"
           : `${tier} is already in ${st.mode}`;
-      throw new RolloutError("no_next_mode", 409, `cannot promote ${tier}: ${why}`);
+      throw new RolloutError("no_next_mode", `cannot promote ${tier}: ${why}`);
     }
     const failing = st.gates.filter((g) => !g.passed);
     if (failing.length > 0 && !force) {
       throw new RolloutError(
         "gates_not_passed",
-        409,
         `cannot promote ${tier} from ${st.mode} to ${st.nextMode}: ${failing.map((g) => `${g.name} (${g.detail})`).join("; ")}`,
       );
     }
@@ -410,7 +403,7 @@ export class Rollout {
     const from = this.resolveMode(tier);
     const to = opts.to ?? "shadow";
     if (modeRank(to) >= modeRank(from)) {
-      throw new RolloutError("invalid_rollback", 409, `cannot roll ${tier} back to ${to}: it is in ${from}`);
+      throw new RolloutError("invalid_rollback", `cannot roll ${tier} back to ${to}: it is in ${from}`);
     }
     const trigger = opts.trigger ?? "manual";
     const written = await this.opts.store.appendRolloutEventIf(
@@ -546,7 +539,6 @@ export class Rollout {
 function conflict(tier: Tier): RolloutError {
   return new RolloutError(
     "conflict",
-    409,
     `${tier} changed while this request was decided (another sidecar or operator); look at its status and retry`,
   );
 }

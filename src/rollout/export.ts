@@ -3,6 +3,7 @@ import type { LoadedPolicy } from "../policy/load.js";
 import { type ChatMessage, renderPrompt, toChatMessages } from "../prompts/render.js";
 import type { PromptVariant } from "../prompts/variant.js";
 import type { Advice, CompactAdvice } from "../schemas/decision.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import { parseRequest } from "../schemas/request.js";
 import type { DecisionRecord, DecisionStore } from "../store/types.js";
@@ -30,9 +31,10 @@ export interface ExportResult {
   skipped: { decisionId: string; reason: string }[];
 }
 
-export class NotEnoughCorrectionsError extends Error {
+export class NotEnoughCorrectionsError extends CodedError<"not_enough_corrections"> {
   constructor(readonly corrections: number) {
     super(
+      "not_enough_corrections",
       `only ${corrections} correction${corrections === 1 ? "" : "s"} in the reviewed decisions (reviews whose final decision differs from the advice); ` +
         `at least ${MIN_CORRECTIONS} are needed for a useful fine-tuning set. Use --force to export anyway.`,
     );

@@ -102,14 +102,12 @@ export async function promoteVersion(
   if (!st.candidate)
     throw new RolloutError(
       "no_next_mode",
-      409,
       "no candidate version: set versions.candidate in the rollout file",
     );
   const failing = st.gates.filter((g) => !g.passed);
   if (failing.length > 0 && !force) {
     throw new RolloutError(
       "gates_not_passed",
-      409,
       `cannot promote version ${st.candidate.name}: ${failing.map((g) => `${g.name} (${g.detail})`).join("; ")}`,
     );
   }
@@ -135,11 +133,7 @@ export async function rollbackVersion(
 ): Promise<VersionStatus> {
   const st = await versionStatus(store, config);
   if (!st.active || !st.previous) {
-    throw new RolloutError(
-      "invalid_rollback",
-      409,
-      "no previous version to roll back to (nothing was promoted)",
-    );
+    throw new RolloutError("invalid_rollback", "no previous version to roll back to (nothing was promoted)");
   }
   await store.appendVersionEvent({
     at: new Date().toISOString(),

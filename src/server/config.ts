@@ -2,13 +2,14 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseDuration } from "../rollout/duration.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { issuesFromZod } from "../schemas/errors.js";
 import { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES } from "../store/sqlite-writer-protocol.js";
 
 /** A configuration that cannot be used: names the source and each bad setting. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<"invalid_config"> {
   constructor(message: string) {
-    super(message);
+    super("invalid_config", message);
     this.name = "ConfigError";
   }
 }

@@ -275,3 +275,8 @@ export function maskInput(input: unknown, paths: readonly (readonly string[])[])
   for (const p of paths) out = maskAt(out, p);
   return out;
 }
+
+/** The masker as the pipeline's scrub function: an error message that may quote a request, scrubbed. */
+export function scrubberOf(masker: Masker): ((message: string, input: unknown) => string) | undefined {
+  return masker.active ? (message, input) => masker.scrubText(message, masker.secretsOf(input)) : undefined;
+}

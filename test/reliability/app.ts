@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdvisor } from "../../src/advisor/create.js";
+import { fixedModes } from "../../src/advisor/modes.js";
 import { type AppOptions, type BuiltApp, buildApp } from "../../src/server/app.js";
-import { fixedModes } from "../../src/server/modes.js";
 import { openStore } from "../../src/store/index.js";
 
 export interface ReliabilityApp extends BuiltApp {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdvisor } from "../../src/advisor/create.js";
+import { fixedModes } from "../../src/advisor/modes.js";
 import type { Advisor } from "../../src/advisor/types.js";
 import { type AppOptions, type BuiltApp, buildApp } from "../../src/server/app.js";
-import { fixedModes } from "../../src/server/modes.js";
 import { openStore } from "../../src/store/index.js";
 import type { DecisionStore, Mode } from "../../src/store/types.js";
 

@@ -121,11 +121,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
     async (request) => {
       const rec = await store.get(request.params.id);
       if (!rec)
-        throw new HttpError(
-          404,
-          "not_found",
-          `no decision with id "${request.params.id}" in the decision log`,
-        );
+        throw new HttpError("not_found", `no decision with id "${request.params.id}" in the decision log`);
       return rec;
     },
   );
@@ -174,11 +170,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
       const body = request.body;
       const current = await store.get(request.params.id);
       if (!current)
-        throw new HttpError(
-          404,
-          "not_found",
-          `no decision with id "${request.params.id}" in the decision log`,
-        );
+        throw new HttpError("not_found", `no decision with id "${request.params.id}" in the decision log`);
       if (body.category === "agree" && body.finalDecision !== current.decision.decision) {
         throw new InvalidRequestError([
           {
@@ -196,11 +188,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
       };
       const updated = await store.review(request.params.id, review);
       if (!updated)
-        throw new HttpError(
-          404,
-          "not_found",
-          `no decision with id "${request.params.id}" in the decision log`,
-        );
+        throw new HttpError("not_found", `no decision with id "${request.params.id}" in the decision log`);
       if (opts.rollout) {
         const fired = await opts.rollout.onReview(updated);
         if (fired)

@@ -2,11 +2,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
-import { RolloutError } from "../../rollout/errors.js";
 import { TierStatusSchema } from "../../rollout/schemas.js";
 import { promoteVersion, rollbackVersion, versionStatus } from "../../rollout/versions.js";
 import { ModeValueSchema } from "../../store/record-schema.js";
-import { HttpError } from "../errors.js";
 import { auditIdentity } from "../plugins/auth.js";
 import { ErrorSchema, refusedIdentityField } from "../schemas.js";
 
@@ -25,15 +23,6 @@ export const RollbackBodySchema = z.strictObject({
   to: ModeValueSchema.optional().describe("default shadow"),
   by: refusedIdentityField("by"),
 });
-
-async function asHttp<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof RolloutError) throw new HttpError(err.statusCode, err.code, err.message);
-    throw err;
-  }
-}
 
 const VersionSpecSchema = z.object({
   name: z.string(),
@@ -131,8 +120,12 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const by = auditIdentity(request);
-      return asHttp(() =>
-        promoteVersion(rollout.store, rollout.settings, by, request.body.note, request.body.force ?? false),
+      return promoteVersion(
+        rollout.store,
+        rollout.settings,
+        by,
+        request.body.note,
+        request.body.force ?? false,
       );
     },
   );
@@ -150,7 +143,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const by = auditIdentity(request);
-      return asHttp(() => rollbackVersion(rollout.store, rollout.settings, by, request.body.reason));
+      return rollbackVersion(rollout.store, rollout.settings, by, request.body.reason);
     },
   );
 
@@ -170,9 +163,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const by = auditIdentity(request);
-      return asHttp(() =>
-        rollout.promote(request.params.tier, by, request.body.note, request.body.force ?? false),
-      );
+      return rollout.promote(request.params.tier, by, request.body.note, request.body.force ?? false);
     },
   );
 
@@ -191,9 +182,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     async (request) => {
       const body = request.body;
       const by = auditIdentity(request);
-      return asHttp(() =>
-        rollout.rollback(request.params.tier, body.reason, { by, ...(body.to ? { to: body.to } : {}) }),
-      );
+      return rollout.rollback(request.params.tier, body.reason, { by, ...(body.to ? { to: body.to } : {}) });
     },
   );
 }

@@ -1,33 +1,51 @@
 import type { Context } from "@opentelemetry/api";
-import type { FastifyBaseLogger } from "fastify";
-import { verdictToDecision } from "../advisor/create.js";
-import { newDecisionId } from "../advisor/decision-id.js";
-import { routesToLlm } from "../advisor/hybrid.js";
-import { cacheKey, type DecisionCache } from "../advisor/patterns/cache.js";
-import { DeadlineExceededError, withDeadline } from "../advisor/patterns/deadline.js";
-import { type FallbackCause, fallbackDecision } from "../advisor/patterns/fallback.js";
-import { type AdvisoryQueue, QueueClosedError, QueueFullError } from "../advisor/patterns/queue.js";
-import type { Advisor } from "../advisor/types.js";
 import { createEngine } from "../engine/index.js";
 import type { EngineVerdict, PolicyEngine } from "../engine/types.js";
 import type { DecisionValue } from "../schemas/common.js";
 import type { Decision } from "../schemas/decision.js";
+import { CodedError, hasErrorCode } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 import type { ParsedRequest } from "../schemas/request.js";
-import { LogFullError } from "../store/errors.js";
-import type { Masker } from "../store/mask.js";
-import type { DecisionRecord, DecisionStore, Mode } from "../store/types.js";
+import type { DecisionRecord, Mode } from "../store/types.js";
 import { emitLog, endSpan, inSpan, startSpan, type Telemetry } from "../telemetry/index.js";
-import { LogFullHttpError, StoreUnavailableError } from "./errors.js";
-import type { ServerMetrics } from "./metrics.js";
+import { verdictToDecision } from "./create.js";
+import { newDecisionId } from "./decision-id.js";
+import { routesToLlm } from "./hybrid.js";
 import { capMode, effectiveDecision, type ModeResolver } from "./modes.js";
+import { cacheKey, type DecisionCache } from "./patterns/cache.js";
+import { DeadlineExceededError, withDeadline } from "./patterns/deadline.js";
+import { type FallbackCause, fallbackDecision } from "./patterns/fallback.js";
+import { type AdvisoryQueue, QueueClosedError, QueueFullError } from "./patterns/queue.js";
+import type { PipelineLogger, PipelineMetrics } from "./ports.js";
+import type { Advisor } from "./types.js";
 
 /** A decision log that cannot commit within this long is treated as down (503), not waited on forever. */
 const APPEND_TIMEOUT_MS = 15_000;
 
-/** The log append under the one deadline helper: past it the append counts as failed (503), never hangs. */
-const appendWithin = (store: DecisionStore, record: DecisionRecord, ms: number): Promise<void> =>
-  withDeadline(ms, () => store.append(record));
+/**
+ * Where decisions are recorded. append() resolves only once the record is durable: the pipeline answers
+ * only after that. A store of src/store fits; so does anything else with this shape.
+ */
+export interface DecisionLogWriter {
+  append(record: DecisionRecord): Promise<void>;
+  /** A short name for traces ("sqlite", "postgres"). */
+  readonly kind: string;
+}
+
+/** The log append under the one deadline helper: past it the append counts as failed, never hangs. */
+const appendWithin = (log: DecisionLogWriter, record: DecisionRecord, ms: number): Promise<void> =>
+  withDeadline(ms, () => log.append(record));
+
+/** The decision could not be acknowledged: the log refused it (full) or could not take it (down). */
+export class PipelineError extends CodedError<"log_full" | "store_unavailable"> {
+  /** A full log frees room only when older decisions are pruned: come back in a minute. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: "log_full" | "store_unavailable", message: string) {
+    super(code, message);
+    this.name = "PipelineError";
+    this.retryAfterSeconds = code === "log_full" ? 60 : undefined;
+  }
+}
 
 /** What /v1/advisory answers: the decision JSON plus the mode and the decision the caller applies. */
 export type AdvisoryAnswer = Decision & {
@@ -50,22 +68,25 @@ export interface DecideOptions {
   decisionId?: string;
   /** Aborted when the caller goes away or the service shuts down. */
   signal?: AbortSignal;
-  log?: FastifyBaseLogger;
+  log?: PipelineLogger;
   /** The trace context of the request (the route's span): the decision's spans go under it. */
   traceContext?: Context;
 }
 
-export interface DecisionServiceDeps {
+export interface DecisionPipelineDeps {
   advisor: Advisor;
-  store: DecisionStore;
+  store: DecisionLogWriter;
   modes: ModeResolver;
   cache: DecisionCache | null;
   queue: AdvisoryQueue;
-  metrics: ServerMetrics;
+  metrics: PipelineMetrics;
   deadlineMs: number;
-  log: FastifyBaseLogger;
-  /** The decision log's masking: an error message quoting a request is masked before it is logged. */
-  masker?: Masker;
+  log: PipelineLogger;
+  /**
+   * The decision log's masking: an error message that may quote the request (the request's original
+   * input) is passed through this before it is logged.
+   */
+  scrub?: (message: string, input: unknown) => string;
   /** Called with each record once it is committed (e.g. a candidate version decides it off the critical path). */
   onLogged?: (record: DecisionRecord) => void;
   /** OpenTelemetry: a span per decision and stage, and each logged decision as a log record. */
@@ -92,13 +113,13 @@ function answerAttributes(a: AdvisoryAnswer): Record<string, string | number | b
  * One decision from request to acknowledged log record: rules verdict (tier, mode), cache, queue with
  * deadline, fail-closed fallback, mode and effective decision, the durable append, metrics and the log line.
  */
-export class DecisionService {
+export class DecisionPipeline {
   private advisor: Advisor;
   private engine: PolicyEngine;
   /** Shadow-mode work still running after its answer went out; awaited at shutdown. */
   private readonly background = new Set<Promise<void>>();
 
-  constructor(private readonly deps: DecisionServiceDeps) {
+  constructor(private readonly deps: DecisionPipelineDeps) {
     this.advisor = deps.advisor;
     this.engine = createEngine(deps.advisor.policy);
   }
@@ -106,8 +127,7 @@ export class DecisionService {
   /** An error's message as it may be logged: the request's masked values scrubbed from it. */
   private logged(input: Pick<AdvisoryInput, "parsed">, err: unknown): string {
     const message = typeof err === "string" ? err : ((err as Error).message ?? String(err));
-    const m = this.deps.masker;
-    return m?.active ? m.scrubText(message, m.secretsOf(input.parsed.original)) : message;
+    return this.deps.scrub ? this.deps.scrub(message, input.parsed.original) : message;
   }
 
   get currentAdvisor(): Advisor {
@@ -219,7 +239,7 @@ export class DecisionService {
     mode: Mode,
     decisionId: string,
     startedAt: number,
-    opts: DecideOptions & { log: FastifyBaseLogger },
+    opts: DecideOptions & { log: PipelineLogger },
     advisor: Advisor,
   ): Promise<AdvisoryAnswer> {
     const decision = await this.advise(input.parsed, verdict, decisionId, startedAt, opts, advisor);
@@ -247,18 +267,19 @@ export class DecisionService {
         () => appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS),
       );
     } catch (err) {
-      if (err instanceof LogFullError) {
+      if (hasErrorCode(err, "log_full")) {
         // Refused, not lost: the caller is told the decision was not recorded (and so not acknowledged).
         this.deps.metrics.errors.inc({ cause: "store_full" });
-        opts.log.error(
-          { decisionId, bytes: err.bytes, limit: err.limit },
-          "decision log full: decision refused",
-        );
-        throw new LogFullHttpError(err.message);
+        const { bytes, limit } = err as { bytes?: number; limit?: number };
+        opts.log.error({ decisionId, bytes, limit }, "decision log full: decision refused");
+        throw new PipelineError("log_full", `the decision was not recorded: ${err.message}`);
       }
       this.deps.metrics.errors.inc({ cause: "store" });
       opts.log.error({ decisionId, err: this.logged(input, err) }, "decision log append failed");
-      throw new StoreUnavailableError(this.logged(input, err));
+      throw new PipelineError(
+        "store_unavailable",
+        `the decision log could not record the decision: ${this.logged(input, err)}`,
+      );
     }
     this.deps.onLogged?.(record);
     this.exportRecord(record, opts.traceContext);
@@ -335,7 +356,7 @@ export class DecisionService {
     verdict: EngineVerdict,
     decisionId: string,
     startedAt: number,
-    opts: DecideOptions & { log: FastifyBaseLogger },
+    opts: DecideOptions & { log: PipelineLogger },
     advisor: Advisor,
   ): Promise<Decision> {
     const { cache, metrics, queue } = this.deps;
