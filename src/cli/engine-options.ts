@@ -6,18 +6,22 @@ import { DEFAULT_POLICY_PATH, type LoadedPolicy, loadPolicy } from "../policy/lo
 import { UsageError } from "./errors.js";
 
 /** Options shared by every command that decides: decide, eval, serve, replay. */
-export interface EngineCliOptions {
+export interface EngineCliOptions
+  extends Pick<
+    LlmBackendOptions,
+    | "model"
+    | "llmUrl"
+    | "llmModel"
+    | "prompt"
+    | "temperature"
+    | "contextSize"
+    | "sequences"
+    | "contexts"
+    | "threads"
+  > {
   policy?: string;
   engine: EngineKind;
-  model?: string;
-  llmUrl?: string;
-  llmModel?: string;
-  prompt?: string;
-  temperature?: number;
-  contextSize?: number;
-  sequences?: number;
-  contexts?: number;
-  threads?: number;
+  /** --llm-timeout-ms, the backend's timeoutMs. */
   llmTimeoutMs?: number;
 }
 
