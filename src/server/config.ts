@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseDuration } from "../rollout/duration.js";
 import { issuesFromZod } from "../schemas/errors.js";
-import { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES } from "../store/sqlite-writer-protocol.js";
+import { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES } from "../store/sqlite-options.js";
 
 /** A configuration that cannot be used: names the source and each bad setting. */
 export class ConfigError extends Error {
