@@ -1,12 +1,12 @@
 import type { Context } from "@opentelemetry/api";
 import { createEngine } from "../engine/index.js";
 import type { EngineVerdict, PolicyEngine } from "../engine/types.js";
-import type { DecisionValue } from "../schemas/common.js";
+import type { DecisionValue, Mode } from "../schemas/common.js";
 import type { Decision } from "../schemas/decision.js";
 import { CodedError, hasErrorCode } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
+import type { DecisionRecord } from "../schemas/records.js";
 import type { ParsedRequest } from "../schemas/request.js";
-import type { DecisionRecord, Mode } from "../store/types.js";
 import { emitLog, endSpan, inSpan, startSpan, type Telemetry } from "../telemetry/index.js";
 import { verdictToDecision } from "./create.js";
 import { newDecisionId } from "./decision-id.js";
@@ -29,7 +29,7 @@ const APPEND_TIMEOUT_MS = 15_000;
 export interface DecisionLogWriter {
   append(record: DecisionRecord): Promise<void>;
   /** A short name for traces ("sqlite", "postgres"). */
-  readonly kind: string;
+  readonly dialect: string;
 }
 
 /** The log append under the one deadline helper: past it the append counts as failed, never hangs. */
@@ -262,7 +262,7 @@ export class DecisionPipeline {
         "policy_advisor.decision_log.append",
         opts.traceContext,
         {
-          "policy_advisor.store": this.deps.store.kind,
+          "policy_advisor.store": this.deps.store.dialect,
         },
         () => appendWithin(this.deps.store, record, APPEND_TIMEOUT_MS),
       );

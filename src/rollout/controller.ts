@@ -1,5 +1,8 @@
+import type { Mode } from "../schemas/common.js";
 import { type Tier, TierSchema } from "../schemas/decision.js";
-import type { DecisionFacts, DecisionStore, Mode, RolloutEvent } from "../store/types.js";
+import type { DecisionFacts } from "../schemas/records.js";
+import type { Gate, RollbackEntry, RolloutEvent, TierStatus } from "../schemas/rollout.js";
+import type { DecisionLog, RolloutEventLog } from "../store/types.js";
 import {
   capForTier,
   configuredMode,
@@ -10,34 +13,9 @@ import {
   TIERS,
 } from "./config.js";
 import { RolloutError } from "./errors.js";
-import { evaluateGates, type Gate } from "./gates.js";
-import { computeMeasures, distributionShift, isWrongAllowHighRisk, type Measures } from "./measures.js";
+import { evaluateGates } from "./gates.js";
+import { computeMeasures, distributionShift, isWrongAllowHighRisk } from "./measures.js";
 import { type RolloutMetrics, rolloutMetrics } from "./metrics.js";
-
-export interface RollbackEntry {
-  at: string;
-  reason: string;
-  from: Mode | null;
-  to: Mode;
-  by: string;
-  trigger: string;
-}
-
-export interface TierStatus {
-  tier: Tier;
-  mode: Mode;
-  /** What the configuration last recorded in the log says; differs from `mode` after a promotion or rollback. */
-  configuredMode: Mode;
-  /** When the tier entered its current mode (null: never changed in this log). */
-  since: string | null;
-  measures: Measures;
-  gates: Gate[];
-  mayPromote: boolean;
-  nextMode: Mode | null;
-  /** Newest first. */
-  rollbacks: RollbackEntry[];
-  promotions: { at: string; by: string; note: string; from: Mode | null; to: Mode }[];
-}
 
 /** pino-compatible: the server passes its logger. */
 export interface RolloutLogger {
@@ -46,7 +24,8 @@ export interface RolloutLogger {
 }
 
 export interface RolloutOptions {
-  store: DecisionStore;
+  /** Where the modes' changes are kept, and the decisions the gates and rollback checks measure. */
+  store: RolloutEventLog & Pick<DecisionLog, "facts">;
   config?: RolloutConfig;
   /** `--mode`: every tier in this mode (admin capped at advisory). */
   modeOverride?: Mode;
@@ -135,11 +114,6 @@ export class Rollout {
 
   get settings(): RolloutConfig {
     return this.config;
-  }
-
-  /** The decision log the state lives in (for version status and promotion). */
-  get store(): DecisionStore {
-    return this.opts.store;
   }
 
   /** The mode a decision of this tier is served in right now (admin never above advisory). */
@@ -547,5 +521,3 @@ function wrongAllowReason(r: DecisionFacts): string {
   const who = r.review ? `${r.review.reviewer} reviewed ${r.decisionId}` : r.decisionId;
   return `wrong allow on a ${r.decision.riskLevel}-risk action: ${who}, advice allow, final ${r.review?.finalDecision}`;
 }
-
-export type { RolloutEvent };

@@ -5,8 +5,9 @@ import type { PromptVariant } from "../prompts/variant.js";
 import type { Advice, CompactAdvice } from "../schemas/decision.js";
 import { CodedError } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
+import type { DecisionRecord } from "../schemas/records.js";
 import { parseRequest } from "../schemas/request.js";
-import type { DecisionRecord, DecisionStore } from "../store/types.js";
+import type { DecisionLog } from "../store/types.js";
 import { isOverride } from "./measures.js";
 
 /** Fewer corrections than this and a fine-tune learns more noise than policy: refuse unless forced. */
@@ -81,7 +82,7 @@ function correctedAdvice(
  * sees at inference (prompt variant + rules findings for the logged request), and the reviewed answer
  * as the assistant message. Requests that no longer validate (masked fields) are skipped and listed.
  */
-export async function exportExamples(store: DecisionStore, opts: ExportOptions): Promise<ExportResult> {
+export async function exportExamples(store: DecisionLog, opts: ExportOptions): Promise<ExportResult> {
   const records = await store.query({
     reviewed: true,
     ...(opts.since ? { since: opts.since } : {}),

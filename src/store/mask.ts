@@ -1,5 +1,5 @@
 import { COHERENCE_KEYS, SITUATION_TO_R6 } from "../schemas/adapters.js";
-import type { DecisionRecord } from "./types.js";
+import type { DecisionRecord } from "../schemas/records.js";
 
 /**
  * Masking of sensitive input before anything reaches the decision log or the service log.

@@ -43,7 +43,7 @@ beforeAll(async () => {
     plugins: [
       reviewRoutesFor({ store, rollout }),
       statsRoutesFor({ store }),
-      rolloutRoutesFor({ rollout }),
+      rolloutRoutesFor({ rollout, store }),
       async (app) => uiRoutes(app),
     ],
   });

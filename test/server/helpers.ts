@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { createAdvisor } from "../../src/advisor/create.js";
 import { fixedModes } from "../../src/advisor/modes.js";
 import type { Advisor } from "../../src/advisor/types.js";
+import type { Mode } from "../../src/schemas/common.js";
 import { type AppOptions, type BuiltApp, buildApp } from "../../src/server/app.js";
 import { openStore } from "../../src/store/index.js";
-import type { DecisionStore, Mode } from "../../src/store/types.js";
+import type { DecisionStore } from "../../src/store/types.js";
 
 export interface TestServer extends BuiltApp {
   url: string;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { Mode } from "../../schemas/common.js";
 import { type Tier, TierSchema } from "../../schemas/decision.js";
 import { formatBytes } from "../../store/errors.js";
-import type { Mode } from "../../store/types.js";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { auditIdentity } from "../plugins/auth.js";
