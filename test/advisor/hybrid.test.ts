@@ -17,8 +17,8 @@ import { AdviceParseError } from "../../src/llm/parse/result.js";
 import { loadPolicy } from "../../src/policy/load.js";
 import { type Advice, type CompactAdvice, DecisionSchema } from "../../src/schemas/decision.js";
 import { parseRequest } from "../../src/schemas/request.js";
-import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
-import { adviceArb, compactAdviceArb } from "../llm-parse/arbitraries.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "../llm/openai/chat-server.js";
+import { adviceArb, compactAdviceArb } from "../llm/parse/arbitraries.js";
 
 type Scenario = { id: string; situation: Record<string, unknown> };
 const suite = JSON.parse(

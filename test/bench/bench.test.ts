@@ -3,7 +3,7 @@ import { startNode } from "../../src/bench/child.js";
 import { runEngineBench } from "../../src/bench/engine.js";
 import { formatBench } from "../../src/bench/format.js";
 import { machineInfo } from "../../src/bench/machine.js";
-import { longTests } from "./long.js";
+import { longTests } from "../helpers/long.js";
 
 /** `policy-advisor bench`: the engine section in-process, the CLI contract, and a short full run. */
 

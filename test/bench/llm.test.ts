@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runLlmBench } from "../../src/bench/llm.js";
 import { resolveContextCount } from "../../src/llm/llama/backend.js";
 import { physicalCores } from "../../src/llm/llama/cpu.js";
-import { TEST_THREADS } from "./model.js";
+import { TEST_THREADS } from "../helpers/model.js";
 
 describe("bench llm section (quick, tiny model)", () => {
   it("measures the reference and our pipeline in one run and reports the contract's fields", async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataPath } from "../../src/paths.js";
 import { DecisionSchema } from "../../src/schemas/decision.js";
 import { cli } from "../helpers/cli.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
+import { TEST_THREADS, tinyModel } from "../helpers/model.js";
 
 /**
  * decide and eval through the real node-llama-cpp path on the synthetic model. Random weights: these

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeModel } from "../../src/testing/gguf/model.js";
 import { BIN } from "../helpers/cli.js";
-import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "../llm/openai/chat-server.js";
 
 const SUITE = new URL("../../data/scenarios/seed-basic.json", import.meta.url).pathname;
 

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyAdvisorClient, PolicyAdvisorError } from "../../src/client/index.js";
 import { ServeConfigSchema } from "../../src/server/config.js";
 import { type RunningService, startService } from "../../src/server/start.js";
-import { readR6, readSituation, startTestServer, type TestServer } from "./helpers.js";
-import { type ModelServer, startModelServer } from "./model-server.js";
+import { readR6, readSituation, startTestServer, type TestServer } from "../server/helpers.js";
+import { type ModelServer, startModelServer } from "../server/model-server.js";
 
 /** A port nothing listens on. */
 async function deadPort(): Promise<number> {

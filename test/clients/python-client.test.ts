@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenSet } from "../../src/server/auth.js";
 import { externalAvailable } from "../helpers/external.js";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { startTestServer, type TestServer } from "../server/helpers.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const probe = spawnSync("python3", ["-c", "import sys; assert sys.version_info >= (3, 9)"], {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runDoctor } from "../../src/doctor/run.js";
-import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "../llm/openai/chat-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pa-doctor-server-"));
 const servers: ChatServer[] = [];

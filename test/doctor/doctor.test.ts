@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDoctor } from "../../src/doctor/run.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
+import { TEST_THREADS, tinyModel } from "../helpers/model.js";
 
 let model: ReturnType<typeof tinyModel>;
 beforeAll(() => {

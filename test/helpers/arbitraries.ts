@@ -1,4 +1,4 @@
-/** fast-check generators shared by the reliability tests: valid requests, hostile text, malformed JSON. */
+/** fast-check generators shared by the fuzz and property tests: valid requests, hostile text, malformed JSON. */
 import fc from "fast-check";
 import { isBlankName } from "../../src/util/unicode.js";
 

@@ -6,7 +6,7 @@ import type { Situation } from "../../src/schemas/situation.js";
 
 /**
  * The circuit breaker's own state machine, driven by a backend whose health the test switches.
- * (The breaker in front of a real HTTP model server that hangs, errors and dies is in faults.test.ts.)
+ * (The breaker in front of a real HTTP model server that hangs, errors and dies is in test/reliability/faults.test.ts.)
  */
 class SwitchableBackend implements LlmBackend {
   readonly kind = "openai" as const;

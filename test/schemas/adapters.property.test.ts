@@ -7,7 +7,7 @@ import { R6RequestSchema } from "../../src/schemas/r6.js";
 import { parseRequest } from "../../src/schemas/request.js";
 import type { Situation } from "../../src/schemas/situation.js";
 import { SituationSchema } from "../../src/schemas/situation.js";
-import { r6Arb, situationArb } from "./arbitraries.js";
+import { r6Arb, situationArb } from "../helpers/arbitraries.js";
 
 const NOW = () => "2026-03-01T12:00:00.000Z";
 const runs = { numRuns: 1000 };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../src/schemas/errors.js";
 import { parseRequest } from "../../src/schemas/request.js";
 import { isBlankName } from "../../src/util/unicode.js";
-import { deeplyNested, nastyString, r6Arb, situationArb, wrongValue } from "./arbitraries.js";
+import { deeplyNested, nastyString, r6Arb, situationArb, wrongValue } from "../helpers/arbitraries.js";
 
 /** Runs parseRequest and classifies the outcome; anything but a result or InvalidRequestError fails. */
 function outcome(input: unknown): "ok" | InvalidRequestError {

@@ -15,7 +15,7 @@ import { statsRoutesFor } from "../../src/server/routes/stats.js";
 import { uiRoutes } from "../../src/server/routes/ui.js";
 import { openStore } from "../../src/store/index.js";
 import type { DecisionStore } from "../../src/store/types.js";
-import { nastyString } from "./arbitraries.js";
+import { nastyString } from "../helpers/arbitraries.js";
 
 /**
  * The decision-log, review, stats and rollout routes (mounted as `serve` mounts them, on a real SQLite log

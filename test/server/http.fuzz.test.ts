@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReliabilityApp, reliabilityApp } from "./app.js";
-import { deeplyNested, nastyString, r6Arb, situationArb } from "./arbitraries.js";
+import { deeplyNested, nastyString, r6Arb, situationArb } from "../helpers/arbitraries.js";
+import { type ReliabilityApp, reliabilityApp } from "../reliability/app.js";
 
 /**
  * Every route of the sidecar under malformed, oversized, deeply nested, wrong-typed and unicode-heavy

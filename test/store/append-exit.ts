@@ -1,10 +1,10 @@
 /**
- * Run as a child by test/perf/sqlite-writer.test.ts: node --import tsx append-exit.ts DB N
+ * Run as a child by test/store/sqlite-writer.test.ts: node --import tsx append-exit.ts DB N
  * Appends N records, prints "acked N", and returns without closing the log: the process must still
  * end by itself (the writer thread holds it open only while a write is in flight).
  */
 import { openStore } from "../../src/store/index.js";
-import { makeRecord } from "../store/fixtures.js";
+import { makeRecord } from "./fixtures.js";
 
 const [db, n] = process.argv.slice(2);
 if (!db) throw new Error("usage: append-exit.ts DB N");

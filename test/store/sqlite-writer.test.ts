@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveServeConfig } from "../../src/server/config.js";
 import { openStore, type SqliteSync } from "../../src/store/index.js";
-import { makeRecord } from "../store/fixtures.js";
+import { makeRecord } from "./fixtures.js";
 
 /**
  * The SQLite decision log commits appends on a writer thread of its own. What a caller must be able to
@@ -93,7 +93,7 @@ describe("SQLite decision log writer thread", () => {
     const path = fresh("exit");
     const r = spawnSync(
       process.execPath,
-      ["--import", "tsx", join(ROOT, "test/perf/append-exit.ts"), path, "50"],
+      ["--import", "tsx", join(ROOT, "test/store/append-exit.ts"), path, "50"],
       {
         cwd: ROOT,
         encoding: "utf8",

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServeConfigSchema } from "../../src/server/config.js";
 import { type RunningService, startService } from "../../src/server/start.js";
 import { telemetryFromEnv } from "../../src/telemetry/index.js";
-import { loose, post, readSituation } from "./helpers.js";
-import { type ModelServer, startModelServer } from "./model-server.js";
+import { loose, post, readSituation } from "../server/helpers.js";
+import { type ModelServer, startModelServer } from "../server/model-server.js";
 
 /**
  * OpenTelemetry export, received by a local OTLP/HTTP endpoint this test runs: a plain HTTP server that

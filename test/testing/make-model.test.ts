@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { getLlama, LlamaChatSession, readGgufFileInfo } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeModel } from "../../src/testing/gguf/model.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
+import { TEST_THREADS, tinyModel } from "../helpers/model.js";
 
 let model: ReturnType<typeof tinyModel>;
 beforeAll(() => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { combine } from "../../src/advisor/hybrid.js";
-import { LlamaBackend } from "../../src/llm/llama/backend.js";
-import { GenerationAbortedError } from "../../src/llm/llama/generate.js";
-import { COMPACT_ADVICE_JSON_SCHEMA, COMPACT_ADVICE_LIMITS } from "../../src/llm/parse/advice-schema.js";
-import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
+import { combine } from "../../../src/advisor/hybrid.js";
+import { LlamaBackend } from "../../../src/llm/llama/backend.js";
+import { GenerationAbortedError } from "../../../src/llm/llama/generate.js";
+import { COMPACT_ADVICE_JSON_SCHEMA, COMPACT_ADVICE_LIMITS } from "../../../src/llm/parse/advice-schema.js";
+import { AdviceSchema, CompactAdviceSchema } from "../../../src/schemas/decision.js";
+import { TEST_THREADS, tinyModel } from "../../helpers/model.js";
 import { sampleRequest } from "./fixtures.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
 
 let model: ReturnType<typeof tinyModel>;
 let backend: LlamaBackend;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LlamaBackend, resolveContextCount } from "../../src/llm/llama/backend.js";
-import { CompactAdviceSchema } from "../../src/schemas/decision.js";
+import { LlamaBackend, resolveContextCount } from "../../../src/llm/llama/backend.js";
+import { CompactAdviceSchema } from "../../../src/schemas/decision.js";
+import { TEST_THREADS, tinyModel } from "../../helpers/model.js";
 import { sampleRequest } from "./fixtures.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
 
 describe("how many contexts the sequences are spread over", () => {
   it("defaults to one per core on the CPU, never more than the sequences, and to one on a GPU", () => {

@@ -1,5 +1,5 @@
-import type { EngineVerdict } from "../../src/engine/types.js";
-import type { Situation } from "../../src/schemas/situation.js";
+import type { EngineVerdict } from "../../../src/engine/types.js";
+import type { Situation } from "../../../src/schemas/situation.js";
 
 /** A request and the rules' findings about it, as the advisor hands them to an LLM backend. */
 export function sampleRequest(n = 0): { situation: Situation; verdict: EngineVerdict } {

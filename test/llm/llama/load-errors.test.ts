@@ -2,10 +2,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InsufficientMemoryError } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LlamaBackend } from "../../src/llm/llama/backend.js";
-import { LlmLoadError } from "../../src/llm/llama/errors.js";
-import { classifyLoadError, loadModel } from "../../src/llm/llama/load.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
+import { LlamaBackend } from "../../../src/llm/llama/backend.js";
+import { LlmLoadError } from "../../../src/llm/llama/errors.js";
+import { classifyLoadError, loadModel } from "../../../src/llm/llama/load.js";
+import { TEST_THREADS, tinyModel } from "../../helpers/model.js";
 
 let model: ReturnType<typeof tinyModel>;
 beforeAll(() => {

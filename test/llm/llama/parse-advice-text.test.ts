@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseAdviceText } from "../../src/llm/llama/backend.js";
-import { AdviceParseError } from "../../src/llm/parse/result.js";
+import { parseAdviceText } from "../../../src/llm/llama/backend.js";
+import { AdviceParseError } from "../../../src/llm/parse/result.js";
 
 /** What the in-process grammar path makes of the model's JSON (the grammar fixes the shape, not the words). */
 describe("parseAdviceText (grammar-constrained JSON from the in-process model)", () => {

@@ -1,11 +1,11 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { LlmHttpError, OpenAiBackend } from "../../src/llm/openai/index.js";
-import { open } from "../../src/llm/openai/open.js";
-import { ADVICE_JSON_SCHEMA, COMPACT_ADVICE_JSON_SCHEMA } from "../../src/llm/parse/advice-schema.js";
-import { AdviceParseError } from "../../src/llm/parse/result.js";
-import { loadVariant } from "../../src/prompts/index.js";
-import { situation, verdictFor } from "../prompts/fixtures.js";
+import { LlmHttpError, OpenAiBackend } from "../../../src/llm/openai/index.js";
+import { open } from "../../../src/llm/openai/open.js";
+import { ADVICE_JSON_SCHEMA, COMPACT_ADVICE_JSON_SCHEMA } from "../../../src/llm/parse/advice-schema.js";
+import { AdviceParseError } from "../../../src/llm/parse/result.js";
+import { loadVariant } from "../../../src/prompts/index.js";
+import { situation, verdictFor } from "../../prompts/fixtures.js";
 import { type ChatServer, completion, sendJson, startChatServer } from "./chat-server.js";
 
 const ADVICE = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatCompletionsUrl } from "../../src/llm/openai/protocol.js";
+import { chatCompletionsUrl } from "../../../src/llm/openai/protocol.js";
 
 describe("--llm-url", () => {
   it.each([

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { Advice, CompactAdvice } from "../../src/schemas/decision.js";
+import type { Advice, CompactAdvice } from "../../../src/schemas/decision.js";
 
 /** Words that cannot be mistaken for a label or a decision, so a generated reasoning text stays one field. */
 const WORDS = [

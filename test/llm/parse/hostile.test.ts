@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findJsonObjects, parseAdvice, parseFreeText, parseJsonAdvice } from "../../src/llm/parse/index.js";
-import { endsNegated, parseDecisionValue, stripThinking } from "../../src/llm/parse/normalise.js";
+import {
+  findJsonObjects,
+  parseAdvice,
+  parseFreeText,
+  parseJsonAdvice,
+} from "../../../src/llm/parse/index.js";
+import { endsNegated, parseDecisionValue, stripThinking } from "../../../src/llm/parse/normalise.js";
 
 /**
  * A hostile or broken model server controls the reply text: parsing it must take linear time. Replies are

@@ -6,8 +6,8 @@ import {
   findJsonObjects,
   parseAdvice,
   parseJsonAdvice,
-} from "../../src/llm/parse/index.js";
-import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
+} from "../../../src/llm/parse/index.js";
+import { AdviceSchema, CompactAdviceSchema } from "../../../src/schemas/decision.js";
 import { adviceArb, compactAdviceArb } from "./arbitraries.js";
 
 const ADVICE = {

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseAdvice } from "../../src/llm/parse/index.js";
-import { AdviceSchema, CompactAdviceSchema } from "../../src/schemas/decision.js";
-import { nastyString } from "./arbitraries.js";
+import { parseAdvice } from "../../../src/llm/parse/index.js";
+import { AdviceSchema, CompactAdviceSchema } from "../../../src/schemas/decision.js";
+import { nastyString } from "../../helpers/arbitraries.js";
 
 /**
  * The free-text and JSON advice parsers under hostile model output: any text, binary junk, runaway

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseAdvice, parseFreeText } from "../../src/llm/parse/index.js";
+import { parseAdvice, parseFreeText } from "../../../src/llm/parse/index.js";
 import { adviceArb, renderText, styleArb } from "./arbitraries.js";
 
 const REFERENCE = `Classification: unusual_timing_commit
