@@ -10,7 +10,7 @@ import { type Sidecar, startSidecar } from "../../src/bench/sidecar.js";
 import { workload } from "../../src/bench/workload.js";
 import { openStore } from "../../src/store/index.js";
 import { externalAvailable } from "../helpers/external.js";
-import { longTests } from "./long.js";
+import { longTests } from "../helpers/long.js";
 
 /**
  * Crash safety of the real `serve` process: kill -9 in the middle of load, restart on the same decision
