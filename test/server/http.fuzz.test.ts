@@ -2,7 +2,7 @@ import fc from "fast-check";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deeplyNested, nastyString, r6Arb, situationArb } from "../helpers/arbitraries.js";
-import { type ReliabilityApp, reliabilityApp } from "../reliability/app.js";
+import { buildTestApp, type TestApp } from "./helpers.js";
 
 /**
  * Every route of the sidecar under malformed, oversized, deeply nested, wrong-typed and unicode-heavy
@@ -10,11 +10,11 @@ import { type ReliabilityApp, reliabilityApp } from "../reliability/app.js";
  * real rules engine and SQLite log. Never a 500, always the error format of INTERFACES.md.
  */
 
-let srv: ReliabilityApp;
+let srv: TestApp;
 const BODY_LIMIT = 64 * 1024;
 
 beforeAll(async () => {
-  srv = await reliabilityApp({ bodyLimit: BODY_LIMIT, batchMax: 20 });
+  srv = await buildTestApp({ bodyLimit: BODY_LIMIT, batchMax: 20 });
 });
 afterAll(async () => {
   await srv?.close();
