@@ -7,9 +7,9 @@ import { OpenAiBackend } from "../../src/llm/openai/index.js";
 import { COMPACT_ADVICE_JSON_SCHEMA } from "../../src/llm/parse/advice-schema.js";
 import { AdviceParseError } from "../../src/llm/parse/result.js";
 import type { LlmBackend } from "../../src/llm/types.js";
-import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
-import { sampleRequest } from "./fixtures.js";
-import { TEST_THREADS, tinyModel } from "./model.js";
+import { TEST_THREADS, tinyModel } from "../helpers/model.js";
+import { sampleRequest } from "./llama/fixtures.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "./openai/chat-server.js";
 
 /**
  * The in-process model and a model server are two completers under one interpreter: the same answer text
