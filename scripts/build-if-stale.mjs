@@ -7,7 +7,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const OUTPUTS = ["dist/cli/main.js", "dist/index.js", "dist/client/index.js", "ui/dist/main.js"];
+const OUTPUTS = [
+  "dist/cli/main.js",
+  "dist/index.js",
+  "dist/client/index.js",
+  "dist/store/sql/sqlite.sql",
+  "dist/store/sql/postgres.sql",
+  "ui/dist/main.js",
+];
 const SOURCES = [
   "src",
   "ui/src",
@@ -16,6 +23,7 @@ const SOURCES = [
   "tsconfig.json",
   "tsconfig.build.json",
   "ui/tsconfig.json",
+  "ui/tsconfig.schemas.json",
 ];
 
 /** Newest modification time under a file or directory (0 when absent). */

@@ -7,18 +7,22 @@ import { UsageError } from "./errors.js";
 import { requireWhen } from "./usage.js";
 
 /** Options shared by every command that decides: decide, eval, serve, replay. */
-export interface EngineCliOptions {
+export interface EngineCliOptions
+  extends Pick<
+    LlmBackendOptions,
+    | "model"
+    | "llmUrl"
+    | "llmModel"
+    | "prompt"
+    | "temperature"
+    | "contextSize"
+    | "sequences"
+    | "contexts"
+    | "threads"
+  > {
   policy?: string;
   engine: EngineKind;
-  model?: string;
-  llmUrl?: string;
-  llmModel?: string;
-  prompt?: string;
-  temperature?: number;
-  contextSize?: number;
-  sequences?: number;
-  contexts?: number;
-  threads?: number;
+  /** --llm-timeout-ms, the backend's timeoutMs. */
   llmTimeoutMs?: number;
 }
 

@@ -1,14 +1,16 @@
-import { PolicyError } from "../policy/load.js";
-import { PromptError } from "../prompts/variant.js";
+import { CodedError, hasErrorCode } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
 
 /** A mistake by the user (bad flag, unreadable file): message only, exit 2, no stack trace. */
-export class UsageError extends Error {
+export class UsageError extends CodedError<"usage"> {
   constructor(message: string) {
-    super(message);
+    super("usage", message);
     this.name = "UsageError";
   }
 }
+
+/** Codes that are the user's mistake (a flag, a file, a request): exit 2, message only. */
+const USAGE_CODES = ["usage", "invalid_request", "invalid_policy", "invalid_prompt"] as const;
 
 /** Prints a user-facing message for any error and returns the exit status. Stack traces only with DEBUG set. */
 export function reportError(err: unknown): number {
@@ -17,7 +19,7 @@ export function reportError(err: unknown): number {
     for (const i of err.issues) process.stderr.write(`  ${i.path || "(root)"}: ${i.message}\n`);
     return 2;
   }
-  if (err instanceof PolicyError || err instanceof PromptError || err instanceof UsageError) {
+  if (hasErrorCode(err, ...USAGE_CODES)) {
     process.stderr.write(`error: ${err.message}\n`);
     return 2;
   }

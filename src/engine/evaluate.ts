@@ -12,7 +12,7 @@ import { isHighRisk, lowerRisk, maxRisk, riskRank } from "./risk.js";
 import { type Finding, runDetectors } from "./signals/index.js";
 import { unplacedRiskWords } from "./signals/risk-kinds.js";
 import { gatherTexts } from "./text.js";
-import type { EngineFacts, EngineVerdict } from "./types.js";
+import type { EngineFacts, EngineVerdict, Outcome } from "./types.js";
 
 /**
  * "deployToProduction", "Update-Config", "ｄｅｌｅｔｅ_team", "de\u200blete" -> "deploy_to_production",
@@ -48,14 +48,6 @@ const rolePermits = (role: RoleDef, action: string, cls: ActionClass) =>
 /** Actions that hand out membership, roles or privileges. */
 const GRANTS =
   /(grant|add_member|invite|approve_member|membership|admit|onboard|promote|elevat|assign_role|role|permission|privilege|access|vouch|endorse|certif)/;
-
-export interface Outcome {
-  decision: DecisionValue;
-  classification: string;
-  /** Why, in words: ends the context sentence. */
-  conclusion: string;
-  hardDeny: boolean;
-}
 
 /**
  * Rules decisions that take longer than this fail closed. Matching is linear and fields are capped, so only

@@ -2,10 +2,9 @@ import type { ActionClass, PolicyDocument, ResourceRisk, RoleDef } from "../poli
 import type { RiskLevel } from "../schemas/common.js";
 import type { Reasoning } from "../schemas/decision.js";
 import type { Situation } from "../schemas/situation.js";
-import type { Outcome } from "./evaluate.js";
 import { isHighRisk } from "./risk.js";
 import type { Finding } from "./signals/types.js";
-import type { EngineFacts } from "./types.js";
+import type { EngineFacts, Outcome } from "./types.js";
 
 export interface ReasoningInput {
   s: Situation;

@@ -53,3 +53,12 @@ export interface PolicyEngine {
   readonly revision: string;
   evaluate(situation: Situation): EngineVerdict;
 }
+
+/** What the rules concluded, before the reasoning is written: the decision and why. */
+export interface Outcome {
+  decision: DecisionValue;
+  classification: string;
+  /** Why, in words: ends the context sentence. */
+  conclusion: string;
+  hardDeny: boolean;
+}

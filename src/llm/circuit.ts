@@ -1,3 +1,4 @@
+import { CodedError } from "../schemas/error-codes.js";
 import type { LlmAdviceRequest, LlmAdviceResult, LlmBackend } from "./types.js";
 
 /**
@@ -33,10 +34,10 @@ export interface CircuitSnapshot {
 }
 
 /** Thrown instead of calling the backend while the circuit is open (or a probe is in flight). */
-export class CircuitOpenError extends Error {
-  readonly code = "circuit_open";
+export class CircuitOpenError extends CodedError<"circuit_open"> {
   constructor(readonly retryInMs: number) {
     super(
+      "circuit_open",
       `LLM circuit open: the model failed repeatedly; next probe in ${Math.max(0, Math.ceil(retryInMs))} ms`,
     );
     this.name = "CircuitOpenError";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { dataPath } from "../paths.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { issuesFromZod } from "../schemas/errors.js";
 import { contentHash } from "../util/hash.js";
 import { type PolicyDocument, PolicyDocumentSchema } from "./schema.js";
@@ -13,9 +14,9 @@ export interface LoadedPolicy {
 }
 
 /** A policy that cannot be used: the message names the file and each bad field. */
-export class PolicyError extends Error {
+export class PolicyError extends CodedError<"invalid_policy"> {
   constructor(message: string) {
-    super(message);
+    super("invalid_policy", message);
     this.name = "PolicyError";
   }
 }

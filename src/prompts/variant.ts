@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type AnswerShape, AnswerShapeSchema } from "../schemas/decision.js";
+import { CodedError } from "../schemas/error-codes.js";
 
 /** How a variant asks the model to answer: one JSON object (grammar/response_format) or the reference text. */
 export const PromptFormatSchema = z.enum(["json", "text"]);
@@ -48,9 +49,9 @@ export interface PromptVariant {
 }
 
 /** A variant that cannot be used: names the file or id and what is wrong. */
-export class PromptError extends Error {
+export class PromptError extends CodedError<"invalid_prompt"> {
   constructor(message: string) {
-    super(message);
+    super("invalid_prompt", message);
     this.name = "PromptError";
   }
 }

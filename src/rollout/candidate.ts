@@ -1,7 +1,8 @@
 import type { Advisor } from "../advisor/types.js";
 import type { DecisionValue } from "../schemas/common.js";
 import type { Versions } from "../schemas/decision.js";
-import type { CandidateDecision, DecisionRecord, DecisionStore } from "../store/types.js";
+import type { CandidateDecision, CandidateQuery, DecisionRecord } from "../schemas/records.js";
+import type { CandidateLog, DecisionLog } from "../store/types.js";
 
 /** A candidate's name from its versions: what a comparison is grouped by. */
 export const candidateName = (v: Versions): string =>
@@ -13,7 +14,7 @@ export const candidateName = (v: Versions): string =>
  * path, after the current decision is committed; the caller's answer never waits for it.
  */
 export async function shadowCandidate(
-  store: DecisionStore,
+  store: CandidateLog,
   candidate: Advisor,
   record: Pick<DecisionRecord, "decisionId" | "input">,
   /** The candidate's name (the rollout file's versions.candidate.name); default: from its versions. */
@@ -55,8 +56,8 @@ const rate = (n: number, d: number): number | null =>
 
 /** How a candidate did beside the current version on the same requests: the evidence to promote it. */
 export async function compareCandidate(
-  store: DecisionStore,
-  q: { candidate: string; since?: string; until?: string },
+  store: CandidateLog & DecisionLog,
+  q: CandidateQuery & { candidate: string },
 ): Promise<CandidateComparison> {
   const cands = await store.candidates(q);
   let same = 0;
@@ -124,7 +125,7 @@ export class CandidateRunner {
   private readonly random: () => number;
 
   constructor(
-    private readonly store: DecisionStore,
+    private readonly store: CandidateLog,
     private readonly candidate: Advisor,
     readonly label: string,
     private readonly opts: CandidateRunnerOptions = {},

@@ -2,18 +2,18 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { capMode } from "../advisor/modes.js";
-import { MODE_RANK, type Mode } from "../schemas/common.js";
+import { MODE_RANK, type Mode, ModeSchema } from "../schemas/common.js";
 import { type Tier, TierSchema } from "../schemas/decision.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { issuesFromZod } from "../schemas/errors.js";
 import { parseDuration } from "./duration.js";
 
-export const ModeSchema = z.enum(["shadow", "advisory", "enforce"]);
 export const TIERS: readonly Tier[] = TierSchema.options;
 
 /** A rollout file that cannot be used: names the file and each bad setting. */
-export class RolloutConfigError extends Error {
+export class RolloutConfigError extends CodedError<"invalid_rollout_config"> {
   constructor(message: string) {
-    super(message);
+    super("invalid_rollout_config", message);
     this.name = "RolloutConfigError";
   }
 }

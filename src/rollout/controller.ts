@@ -1,5 +1,8 @@
+import type { Mode } from "../schemas/common.js";
 import { type Tier, TierSchema } from "../schemas/decision.js";
-import type { DecisionFacts, DecisionStore, Mode, RolloutEvent } from "../store/types.js";
+import type { DecisionFacts } from "../schemas/records.js";
+import type { Gate, RollbackEntry, RolloutEvent, TierStatus } from "../schemas/rollout.js";
+import type { DecisionLog, RolloutEventLog } from "../store/types.js";
 import {
   capForTier,
   configuredMode,
@@ -10,36 +13,9 @@ import {
   TIERS,
 } from "./config.js";
 import { RolloutError } from "./errors.js";
-import { evaluateGates, type Gate } from "./gates.js";
-import { computeMeasures, distributionShift, isWrongAllowHighRisk, type Measures } from "./measures.js";
+import { evaluateGates } from "./gates.js";
+import { computeMeasures, distributionShift, isWrongAllowHighRisk } from "./measures.js";
 import { type RolloutMetrics, rolloutMetrics } from "./metrics.js";
-
-export interface RollbackEntry {
-  at: string;
-  reason: string;
-  from: Mode | null;
-  to: Mode;
-  by: string;
-  trigger: string;
-}
-
-export interface TierStatus {
-  tier: Tier;
-  mode: Mode;
-  /** What the configuration last recorded in the log says; differs from `mode` after a promotion or rollback. */
-  configuredMode: Mode;
-  /** When the tier entered its current mode (null: never changed in this log). */
-  since: string | null;
-  /** The measures' (and gates') evidence: decisions from this time on (the later of `since` and the gate window's start). */
-  measuresSince: string;
-  measures: Measures;
-  gates: Gate[];
-  mayPromote: boolean;
-  nextMode: Mode | null;
-  /** Newest first. */
-  rollbacks: RollbackEntry[];
-  promotions: { at: string; by: string; note: string; from: Mode | null; to: Mode }[];
-}
 
 /** pino-compatible: the server passes its logger. */
 export interface RolloutLogger {
@@ -48,7 +24,8 @@ export interface RolloutLogger {
 }
 
 export interface RolloutOptions {
-  store: DecisionStore;
+  /** Where the modes' changes are kept, and the decisions the gates and rollback checks measure. */
+  store: RolloutEventLog & Pick<DecisionLog, "facts">;
   config?: RolloutConfig;
   /** `--mode`: every tier in this mode (admin capped at advisory). */
   modeOverride?: Mode;
@@ -89,7 +66,6 @@ export class StartupBlockedError extends RolloutError {
   constructor(readonly blocked: BlockedStartup[]) {
     super(
       "gates_not_passed",
-      409,
       blocked
         .map(
           (b) =>
@@ -138,11 +114,6 @@ export class Rollout {
 
   get settings(): RolloutConfig {
     return this.config;
-  }
-
-  /** The decision log the state lives in (for version status and promotion). */
-  get store(): DecisionStore {
-    return this.opts.store;
   }
 
   /** The mode a decision of this tier is served in right now (admin never above advisory). */
@@ -205,11 +176,7 @@ export class Rollout {
         plan.changes.push(event(from, stated, `${why} [gates passed]`));
       } else if (opts.force) {
         if (!opts.note?.trim())
-          throw new RolloutError(
-            "note_required",
-            400,
-            `forcing ${tier} into ${stated} needs a note saying why`,
-          );
+          throw new RolloutError("note_required", `forcing ${tier} into ${stated} needs a note saying why`);
         plan.changes.push(
           event(from, stated, `${why} [forced past: ${blocking.map((g) => g.name).join(", ")}]`),
         );
@@ -270,7 +237,6 @@ export class Rollout {
     }
     throw new RolloutError(
       "conflict",
-      409,
       `the tiers' modes kept changing while start-up recorded its own (${STARTUP_ATTEMPTS} tries); start again`,
     );
   }
@@ -363,7 +329,7 @@ export class Rollout {
   private static tier(t: string): Tier {
     const r = TierSchema.safeParse(t);
     if (!r.success)
-      throw new RolloutError("unknown_tier", 404, `unknown tier "${t}"; expected one of ${TIERS.join(", ")}`);
+      throw new RolloutError("unknown_tier", `unknown tier "${t}"; expected one of ${TIERS.join(", ")}`);
     return r.data;
   }
 
@@ -374,19 +340,18 @@ export class Rollout {
   async promote(tierName: string, by: string, note: string, force = false): Promise<TierStatus> {
     const tier = Rollout.tier(tierName);
     const [st] = await this.status(tier);
-    if (!st) throw new RolloutError("unknown_tier", 404, `unknown tier "${tierName}"`);
+    if (!st) throw new RolloutError("unknown_tier", `unknown tier "${tierName}"`);
     if (st.nextMode === null) {
       const why =
         tier === "admin" && st.mode === "advisory"
           ? "admin actions are never enforced without a human"
           : `${tier} is already in ${st.mode}`;
-      throw new RolloutError("no_next_mode", 409, `cannot promote ${tier}: ${why}`);
+      throw new RolloutError("no_next_mode", `cannot promote ${tier}: ${why}`);
     }
     const failing = st.gates.filter((g) => !g.passed);
     if (failing.length > 0 && !force) {
       throw new RolloutError(
         "gates_not_passed",
-        409,
         `cannot promote ${tier} from ${st.mode} to ${st.nextMode}: ${failing.map((g) => `${g.name} (${g.detail})`).join("; ")}`,
       );
     }
@@ -414,7 +379,7 @@ export class Rollout {
     const from = this.resolveMode(tier);
     const to = opts.to ?? "shadow";
     if (modeRank(to) >= modeRank(from)) {
-      throw new RolloutError("invalid_rollback", 409, `cannot roll ${tier} back to ${to}: it is in ${from}`);
+      throw new RolloutError("invalid_rollback", `cannot roll ${tier} back to ${to}: it is in ${from}`);
     }
     const trigger = opts.trigger ?? "manual";
     const written = await this.opts.store.appendRolloutEventIf(
@@ -550,7 +515,6 @@ export class Rollout {
 function conflict(tier: Tier): RolloutError {
   return new RolloutError(
     "conflict",
-    409,
     `${tier} changed while this request was decided (another sidecar or operator); look at its status and retry`,
   );
 }
@@ -559,5 +523,3 @@ function wrongAllowReason(r: DecisionFacts): string {
   const who = r.review ? `${r.review.reviewer} reviewed ${r.decisionId}` : r.decisionId;
   return `wrong allow on a ${r.decision.riskLevel}-risk action: ${who}, advice allow, final ${r.review?.finalDecision}`;
 }
-
-export type { RolloutEvent };

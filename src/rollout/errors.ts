@@ -1,17 +1,17 @@
-/** A rollout action that cannot be done as asked (gates not passed, nothing to roll back): status and code for HTTP. */
-export class RolloutError extends Error {
-  constructor(
-    readonly code:
-      | "gates_not_passed"
-      | "no_next_mode"
-      | "invalid_rollback"
-      | "unknown_tier"
-      | "conflict"
-      | "note_required",
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
+import { CodedError } from "../schemas/error-codes.js";
+
+export type RolloutErrorCode =
+  | "gates_not_passed"
+  | "no_next_mode"
+  | "invalid_rollback"
+  | "unknown_tier"
+  | "conflict"
+  | "note_required";
+
+/** A rollout action that cannot be done as asked (gates not passed, nothing to roll back). */
+export class RolloutError extends CodedError<RolloutErrorCode> {
+  constructor(code: RolloutErrorCode, message: string) {
+    super(code, message);
     this.name = "RolloutError";
   }
 }

@@ -3,9 +3,11 @@ import type { LoadedPolicy } from "../policy/load.js";
 import { type ChatMessage, renderPrompt, toChatMessages } from "../prompts/render.js";
 import type { PromptVariant } from "../prompts/variant.js";
 import type { Advice, CompactAdvice } from "../schemas/decision.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { InvalidRequestError } from "../schemas/errors.js";
+import type { DecisionRecord } from "../schemas/records.js";
 import { parseRequest } from "../schemas/request.js";
-import type { DecisionRecord, DecisionStore } from "../store/types.js";
+import type { DecisionLog } from "../store/types.js";
 import { isOverride } from "./measures.js";
 
 /** Fewer corrections than this and a fine-tune learns more noise than policy: refuse unless forced. */
@@ -30,9 +32,10 @@ export interface ExportResult {
   skipped: { decisionId: string; reason: string }[];
 }
 
-export class NotEnoughCorrectionsError extends Error {
+export class NotEnoughCorrectionsError extends CodedError<"not_enough_corrections"> {
   constructor(readonly corrections: number) {
     super(
+      "not_enough_corrections",
       `only ${corrections} correction${corrections === 1 ? "" : "s"} in the reviewed decisions (reviews whose final decision differs from the advice); ` +
         `at least ${MIN_CORRECTIONS} are needed for a useful fine-tuning set. Use --force to export anyway.`,
     );
@@ -79,7 +82,7 @@ function correctedAdvice(
  * sees at inference (prompt variant + rules findings for the logged request), and the reviewed answer
  * as the assistant message. Requests that no longer validate (masked fields) are skipped and listed.
  */
-export async function exportExamples(store: DecisionStore, opts: ExportOptions): Promise<ExportResult> {
+export async function exportExamples(store: DecisionLog, opts: ExportOptions): Promise<ExportResult> {
   const records = await store.query({
     reviewed: true,
     ...(opts.since ? { since: opts.since } : {}),

@@ -1,13 +1,8 @@
+import type { Mode } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
-import type { DecisionFacts, Mode } from "../store/types.js";
+import type { DecisionFacts } from "../schemas/records.js";
+import type { Gate, Measures } from "../schemas/rollout.js";
 import { type GatesConfig, nextMode } from "./config.js";
-import type { Measures } from "./measures.js";
-
-export interface Gate {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
 
 export interface GateResult {
   nextMode: Mode | null;

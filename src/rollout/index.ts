@@ -11,6 +11,5 @@ export * from "./measures.js";
 export * from "./metrics.js";
 export * from "./replay.js";
 export * from "./report.js";
-export * from "./schemas.js";
 export * from "./stats.js";
 export * from "./versions.js";

@@ -1,24 +1,7 @@
 import type { DecisionValue } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
-import type { DecisionFacts } from "../store/types.js";
-
-/** The numbers the rollout is steered by, over any set of logged decisions. */
-export interface Measures {
-  decisions: number;
-  /** Shadow: share of decisions with a control where the advice equals it. Null with no control. */
-  agreementRate: number | null;
-  /** Reviewed decisions whose final decision differs from the advice. Null with no review. */
-  overrideRate: number | null;
-  /** Share answered by the fail-closed fallback (the advisor could not decide itself). Null with no decision. */
-  errorRate: number | null;
-  /** Reviews that found the advice allowed a high- or critical-risk action the reviewer did not. */
-  wrongAllowsHighRisk: number;
-  distribution: Record<DecisionValue, number>;
-  /** Decision latency percentiles in ms (0 with no decision). */
-  latencyMs: { p50: number; p95: number; p99: number };
-  /** Sample sizes behind the rates, so a gate can ask for enough evidence. */
-  samples: { withControl: number; reviewed: number };
-}
+import type { DecisionFacts } from "../schemas/records.js";
+import type { Measures, SeriesPoint } from "../schemas/rollout.js";
 
 const HIGH_RISK = new Set(["high", "critical"]);
 
@@ -109,20 +92,6 @@ export function measuresByVersion(records: readonly DecisionFacts[]): Record<str
     else groups.set(k, [r]);
   }
   return Object.fromEntries([...groups].map(([k, rs]) => [k, computeMeasures(rs)]));
-}
-
-export interface SeriesPoint {
-  t: string;
-  decisions: number;
-  allow: number;
-  deny: number;
-  require_attestation: number;
-  agreementRate: number | null;
-  overrideRate: number | null;
-  errorRate: number | null;
-  p50: number;
-  p95: number;
-  p99: number;
 }
 
 const BUCKET_MS = { hour: 3_600_000, day: 86_400_000 } as const;

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry, register } from "prom-client";
+import type { Mode } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
-import type { Mode } from "../store/types.js";
 import { modeRank } from "./config.js";
 
 /**

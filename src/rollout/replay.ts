@@ -2,8 +2,9 @@ import type { Advisor } from "../advisor/types.js";
 import type { DecisionValue } from "../schemas/common.js";
 import type { Tier, Versions } from "../schemas/decision.js";
 import { InvalidRequestError } from "../schemas/errors.js";
+import type { DecisionQuery, DecisionRecord } from "../schemas/records.js";
 import { MASKED } from "../store/mask.js";
-import type { DecisionQuery, DecisionRecord, DecisionStore } from "../store/types.js";
+import type { DecisionLog } from "../store/types.js";
 
 export interface ReplayOptions {
   since?: string;
@@ -70,7 +71,7 @@ function containsMasked(v: unknown): boolean {
  * decision is listed. Requests whose masked fields make them undecidable are skipped, with the reason.
  */
 export async function replay(
-  store: DecisionStore,
+  store: DecisionLog,
   advisor: Advisor,
   opts: ReplayOptions = {},
 ): Promise<ReplayReport> {

@@ -1,15 +1,10 @@
 import type { DecisionValue } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
-import type { DecisionRecord, DecisionStore } from "../store/types.js";
+import type { DecisionRecord } from "../schemas/records.js";
+import type { Measures } from "../schemas/rollout.js";
+import type { DecisionLog } from "../store/types.js";
 import { DEFAULT_ROLLOUT, type RolloutConfig } from "./config.js";
-import {
-  computeMeasures,
-  isMismatch,
-  isOverride,
-  type Measures,
-  measuresByTier,
-  measuresByVersion,
-} from "./measures.js";
+import { computeMeasures, isMismatch, isOverride, measuresByTier, measuresByVersion } from "./measures.js";
 import { STATS_MAX_RECORDS } from "./stats.js";
 
 export interface Criterion {
@@ -135,7 +130,7 @@ function periodMeasures(
  * numbers, top mismatches and overrides, and the reference's success criteria each met or not.
  */
 export async function buildReport(
-  store: DecisionStore,
+  store: DecisionLog,
   opts: { since?: string; until?: string; config?: RolloutConfig; now?: number } = {},
 ): Promise<Report> {
   const now = opts.now ?? Date.now();

@@ -1,13 +1,7 @@
 import type { Tier } from "../schemas/decision.js";
-import type { DecisionStore } from "../store/types.js";
-import {
-  computeMeasures,
-  type Measures,
-  measuresByTier,
-  measuresByVersion,
-  type SeriesPoint,
-  series,
-} from "./measures.js";
+import type { Measures, SeriesPoint } from "../schemas/rollout.js";
+import type { DecisionLog } from "../store/types.js";
+import { computeMeasures, measuresByTier, measuresByVersion, series } from "./measures.js";
 
 export interface StatsQuery {
   since?: string;
@@ -34,7 +28,7 @@ export function defaultBucket(since?: string, until?: string, now = Date.now()):
 }
 
 /** Measures overall, per tier, per version and as a time series, over the decisions a query selects. */
-export async function computeStats(store: DecisionStore, q: StatsQuery): Promise<Stats> {
+export async function computeStats(store: DecisionLog, q: StatsQuery): Promise<Stats> {
   const records = await store.facts({
     ...(q.since ? { since: q.since } : {}),
     ...(q.until ? { until: q.until } : {}),

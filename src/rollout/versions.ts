@@ -1,8 +1,12 @@
-import type { DecisionStore, VersionEvent, VersionSpec } from "../store/types.js";
+import type { Gate, VersionEvent, VersionSpec } from "../schemas/rollout.js";
+import type { CandidateLog, DecisionLog, VersionEventLog } from "../store/types.js";
+
+/** What the version stack and the candidate's comparison read and write. */
+export type VersionStore = VersionEventLog & CandidateLog & DecisionLog;
+
 import { type CandidateComparison, compareCandidate } from "./candidate.js";
 import type { RolloutConfig } from "./config.js";
 import { RolloutError } from "./errors.js";
-import type { Gate } from "./gates.js";
 
 export interface VersionStatus {
   /** The version to serve: the last promoted one, else the rollout file's versions.current. */
@@ -33,7 +37,7 @@ function stackOf(config: RolloutConfig, events: readonly VersionEvent[]): Versio
 const pct = (x: number | null) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
 
 export async function versionStatus(
-  store: DecisionStore,
+  store: VersionStore,
   config: RolloutConfig,
   now = Date.now(),
 ): Promise<VersionStatus> {
@@ -92,7 +96,7 @@ export async function versionStatus(
 
 /** Makes the candidate the live version (after its shadow comparison passed the gates, or forced). */
 export async function promoteVersion(
-  store: DecisionStore,
+  store: VersionStore,
   config: RolloutConfig,
   by: string,
   note: string,
@@ -102,14 +106,12 @@ export async function promoteVersion(
   if (!st.candidate)
     throw new RolloutError(
       "no_next_mode",
-      409,
       "no candidate version: set versions.candidate in the rollout file",
     );
   const failing = st.gates.filter((g) => !g.passed);
   if (failing.length > 0 && !force) {
     throw new RolloutError(
       "gates_not_passed",
-      409,
       `cannot promote version ${st.candidate.name}: ${failing.map((g) => `${g.name} (${g.detail})`).join("; ")}`,
     );
   }
@@ -128,18 +130,14 @@ export async function promoteVersion(
 
 /** Returns to the previous version: one command. */
 export async function rollbackVersion(
-  store: DecisionStore,
+  store: VersionStore,
   config: RolloutConfig,
   by: string,
   reason: string,
 ): Promise<VersionStatus> {
   const st = await versionStatus(store, config);
   if (!st.active || !st.previous) {
-    throw new RolloutError(
-      "invalid_rollback",
-      409,
-      "no previous version to roll back to (nothing was promoted)",
-    );
+    throw new RolloutError("invalid_rollback", "no previous version to roll back to (nothing was promoted)");
   }
   await store.appendVersionEvent({
     at: new Date().toISOString(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CodedError } from "./error-codes.js";
 
 export interface FieldIssue {
   path: string;
@@ -6,13 +7,15 @@ export interface FieldIssue {
 }
 
 /** Bad input from a caller: each bad field by path. Never carries a stack trace to the user. */
-export class InvalidRequestError extends Error {
-  readonly code = "invalid_request";
+export class InvalidRequestError extends CodedError<"invalid_request"> {
   constructor(
     readonly issues: FieldIssue[],
     summary = "invalid request",
   ) {
-    super(`${summary}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`);
+    super(
+      "invalid_request",
+      `${summary}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
+    );
     this.name = "InvalidRequestError";
   }
 }

@@ -1,9 +1,12 @@
+import { z } from "zod";
 import { r6ToSituation } from "./adapters.js";
 import { type FieldIssue, InvalidRequestError, issuesFromZod } from "./errors.js";
 import { type R6Request, R6RequestSchema } from "./r6.js";
 import { type Situation, SituationSchema } from "./situation.js";
 
-export type RequestShape = "situation" | "r6";
+/** The two request shapes a decision may be asked in. */
+export const RequestShapeSchema = z.enum(["situation", "r6"]);
+export type RequestShape = z.infer<typeof RequestShapeSchema>;
 
 /** A validated request in both forms: the engine reads the situation, the log keeps the original. */
 export interface ParsedRequest {

@@ -10,13 +10,16 @@ import Fastify, {
 } from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { Gauge } from "prom-client";
+import type { ModeResolver } from "../advisor/modes.js";
 import { DecisionCache } from "../advisor/patterns/cache.js";
 import { AdvisoryQueue } from "../advisor/patterns/queue.js";
+import { DecisionPipeline } from "../advisor/pipeline.js";
 import type { Advisor } from "../advisor/types.js";
 import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
-import { Masker } from "../store/mask.js";
-import type { DecisionRecord, DecisionStore } from "../store/types.js";
+import type { DecisionRecord } from "../schemas/records.js";
+import { Masker, scrubberOf } from "../store/mask.js";
+import type { DecisionStore } from "../store/types.js";
 import type { Telemetry } from "../telemetry/index.js";
 import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
@@ -32,7 +35,6 @@ import {
   openFileLimit,
 } from "./limits.js";
 import { ServerMetrics } from "./metrics.js";
-import type { ModeResolver } from "./modes.js";
 import { type DeclaredRoute, installRouteRoles } from "./plugins/auth.js";
 import {
   clientErrorHandler,
@@ -45,7 +47,6 @@ import { installRateLimit, type RateLimitOptions } from "./rate-limit.js";
 import { advisoryRoutes } from "./routes/advisory.js";
 import { type AuthzenOptions, authzenRoutes } from "./routes/authzen.js";
 import { opsRoutes } from "./routes/ops.js";
-import { DecisionService } from "./service.js";
 import { validatorCompiler } from "./validation.js";
 
 /**
@@ -127,7 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     frameworkErrors: (error, _request, reply) => {
       metrics.errors.inc({ cause: "bad_url" });
       // The reply's generic type parameters are the route's; this handler runs before there is one.
-      sendError(reply as unknown as FastifyReply, 400, {
+      sendError(reply as unknown as FastifyReply, {
         error: { code: "bad_url", message: `the request path is not valid: ${error.message}` },
       });
     },
@@ -161,7 +162,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     if (!/json/i.test(request.headers["content-type"] ?? "")) return done(null, payload);
     const checked = shapeCheckedStream(
       (problem) =>
-        new HttpError(400, "invalid_request", `${problem}: refused before parsing`, { Connection: "close" }),
+        new HttpError("invalid_request", `${problem}: refused before parsing`, { Connection: "close" }),
     );
     payload.on("error", (err) => checked.destroy(err));
     done(null, payload.pipe(checked));
@@ -183,7 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
   const cache = cacheOpts.enabled
     ? new DecisionCache({ max: cacheOpts.size, ttlMs: cacheOpts.ttlSeconds * 1000 })
     : null;
-  const service = new DecisionService({
+  const service = new DecisionPipeline({
     advisor: opts.advisor,
     store: opts.store,
     modes: opts.modes,
@@ -192,7 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     metrics,
     deadlineMs: opts.deadlineMs ?? 10_000,
     log: app.log,
-    masker: new Masker(opts.mask ?? []),
+    scrub: scrubberOf(new Masker(opts.mask ?? [])),
     ...(opts.onLogged ? { onLogged: opts.onLogged } : {}),
     telemetry: opts.telemetry ?? null,
   });

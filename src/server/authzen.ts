@@ -1,9 +1,9 @@
 import { z } from "zod";
+import type { AdvisoryAnswer, AdvisoryInput } from "../advisor/pipeline.js";
 import type { PolicyDocument } from "../policy/schema.js";
 import { type DecisionValue, DecisionValueSchema } from "../schemas/common.js";
 import { type FieldIssue, InvalidRequestError, issuesFromZod } from "../schemas/errors.js";
 import { parseRequest } from "../schemas/request.js";
-import type { AdvisoryAnswer, AdvisoryInput } from "./service.js";
 
 /**
  * The OpenID AuthZEN Authorization API 1.0 in front of the decision pipeline: the spec's request shapes,

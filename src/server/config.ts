@@ -2,13 +2,15 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { parseDuration } from "../rollout/duration.js";
+import { ModeSchema } from "../schemas/common.js";
+import { CodedError } from "../schemas/error-codes.js";
 import { issuesFromZod } from "../schemas/errors.js";
-import { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES } from "../store/sqlite-writer-protocol.js";
+import { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES } from "../store/sqlite-options.js";
 
 /** A configuration that cannot be used: names the source and each bad setting. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError<"invalid_config"> {
   constructor(message: string) {
-    super(message);
+    super("invalid_config", message);
     this.name = "ConfigError";
   }
 }
@@ -74,8 +76,6 @@ const duration = (what: string, minMs: number) =>
     }
     return ms;
   });
-
-export const ModeSchema = z.enum(["shadow", "advisory", "enforce"]);
 
 /** Every setting of `policy-advisor serve`, from flags, POLICY_ADVISOR_* variables and a config file. */
 export const ServeConfigSchema = z

@@ -1,16 +1,16 @@
+import type { ModeResolver } from "../advisor/modes.js";
 import type { DecisionCache } from "../advisor/patterns/cache.js";
 import type { AdvisoryQueue } from "../advisor/patterns/queue.js";
+import type { DecisionPipeline } from "../advisor/pipeline.js";
 import type { Advisor } from "../advisor/types.js";
 import type { LlmBackend } from "../llm/types.js";
 import type { DecisionStore } from "../store/types.js";
 import type { JobTable } from "./jobs.js";
 import type { ServerMetrics } from "./metrics.js";
-import type { ModeResolver } from "./modes.js";
-import type { DecisionService } from "./service.js";
 
 /** What the routes share: built once per app by buildApp. */
 export interface ServerContext {
-  service: DecisionService;
+  service: DecisionPipeline;
   store: DecisionStore;
   queue: AdvisoryQueue;
   cache: DecisionCache | null;

@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
+import type { AdvisoryAnswer } from "../advisor/pipeline.js";
 import type { ErrorBody } from "./errors.js";
-import type { AdvisoryAnswer } from "./service.js";
 
 export type JobView =
   | { jobId: string; status: "pending"; createdAt: string }

@@ -79,7 +79,6 @@ export async function installRateLimit(
     errorResponseBuilder: (request, context) => {
       const retry = Math.max(1, Math.ceil(context.ttl / 1000));
       return new HttpError(
-        429,
         "rate_limited",
         `too many requests from ${who(request)}: at most ${context.max} per ${windowText(opts.windowMs)} (--rate-limit); retry in ${retry} s`,
         { "Retry-After": String(retry) },
@@ -108,7 +107,6 @@ export async function installRateLimit(
         if (!(err instanceof RateLimiterRes)) throw err;
         const retry = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
         throw new HttpError(
-          429,
           "rate_limited",
           `too many body bytes from ${who(request)}: at most ${formatBytes(maxBytes)} per ${windowText(opts.windowMs)} (--body-rate-limit); retry in ${retry} s`,
           { "Retry-After": String(retry), Connection: "close" },

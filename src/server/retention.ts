@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { DecisionStore } from "../store/types.js";
+import type { DecisionLog } from "../store/types.js";
 import type { ServerMetrics } from "./metrics.js";
 
 export interface Retention {
@@ -18,7 +18,7 @@ export const pruneIntervalMs = (retainMs: number): number =>
  * log: a full log refuses new decisions instead (LogFullError), it never makes room by dropping any.
  */
 export function startRetention(deps: {
-  store: DecisionStore;
+  store: Pick<DecisionLog, "prune">;
   retainMs: number;
   log: FastifyBaseLogger;
   metrics: ServerMetrics;

@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { DecisionValueSchema } from "../schemas/common.js";
+import type { AdvisoryInput } from "../advisor/pipeline.js";
+import { DecisionValueSchema, ModeSchema } from "../schemas/common.js";
 import { DecisionSchema, TierSchema } from "../schemas/decision.js";
 import { InvalidRequestError, issuesFromZod } from "../schemas/errors.js";
 import { R6RequestSchema } from "../schemas/r6.js";
 import { parseRequest } from "../schemas/request.js";
 import { SituationSchema } from "../schemas/situation.js";
-import { ModeSchema } from "./config.js";
-import type { AdvisoryInput } from "./service.js";
 
 /**
  * HTTP schemas. The same zod schemas validate requests (src/server/validation.ts) and describe them in

@@ -10,8 +10,8 @@ import { DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
 import { Rollout, type StartupOptions } from "../rollout/controller.js";
 import { RolloutError } from "../rollout/errors.js";
 import { rolloutMetrics } from "../rollout/metrics.js";
+import type { DecisionRecord } from "../schemas/records.js";
 import { openStore } from "../store/index.js";
-import type { DecisionRecord } from "../store/types.js";
 import { telemetryFromEnv } from "../telemetry/index.js";
 import { type BuiltApp, buildApp } from "./app.js";
 import { ConfigError, type ServeConfig } from "./config.js";
@@ -226,7 +226,7 @@ export async function startService(
       plugins: [
         reviewRoutesFor({ store, rollout: modes }),
         statsRoutesFor({ store }),
-        rolloutRoutesFor({ rollout: modes }),
+        rolloutRoutesFor({ rollout: modes, store }),
         async (app) => uiRoutes(app),
       ],
     });

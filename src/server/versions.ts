@@ -4,9 +4,10 @@ import { openLlmBackend } from "../llm/factory.js";
 import type { LlmBackend } from "../llm/types.js";
 import { CandidateRunner } from "../rollout/candidate.js";
 import type { RolloutConfig } from "../rollout/config.js";
-import { versionStatus } from "../rollout/versions.js";
+import { type VersionStore, versionStatus } from "../rollout/versions.js";
+import type { DecisionRecord } from "../schemas/records.js";
+import type { VersionSpec } from "../schemas/rollout.js";
 import { Masker } from "../store/mask.js";
-import type { DecisionRecord, DecisionStore, VersionSpec } from "../store/types.js";
 import type { ServeConfig } from "./config.js";
 
 /**
@@ -28,7 +29,7 @@ export class VersionManager {
     private readonly deps: {
       config: ServeConfig;
       rollout: RolloutConfig;
-      store: DecisionStore;
+      store: VersionStore;
       log: FastifyBaseLogger;
       /** Wraps a backend (circuit breaker, metrics) before it decides live requests. */
       wrapLive: (backend: LlmBackend) => LlmBackend;

@@ -1,7 +1,13 @@
+import { CodedError } from "../schemas/error-codes.js";
+
 /** The decision log cannot be used (unreadable, corrupt, locked, unreachable): the message says which and why. */
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class StoreError extends CodedError<"store_error" | "log_full"> {
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    code: "store_error" | "log_full" = "store_error",
+  ) {
+    super(code, message, options);
     this.name = "StoreError";
   }
 }
@@ -23,7 +29,6 @@ export function formatBytes(n: number): string {
  * decision must not be acknowledged. Nothing already stored is dropped to make room.
  */
 export class LogFullError extends StoreError {
-  readonly code = "log_full";
   constructor(
     readonly bytes: number,
     readonly limit: number,
@@ -31,6 +36,8 @@ export class LogFullError extends StoreError {
     super(
       `the decision log is full: ${formatBytes(bytes)} of its ${formatBytes(limit)} limit (--max-log-size); ` +
         "new decisions are refused until older ones are pruned (--retain) or the limit is raised",
+      undefined,
+      "log_full",
     );
     this.name = "LogFullError";
   }

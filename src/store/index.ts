@@ -1,11 +1,17 @@
 import { StoreError } from "./errors.js";
 import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
+import type { SqliteStoreOptions } from "./sqlite-options.js";
 import type { DecisionStore, StoreOptions } from "./types.js";
 
 export { formatBytes, LogFullError, StoreError } from "./errors.js";
 export { MASKED, Masker, maskInput, parseMaskPaths } from "./mask.js";
-export { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES, type SqliteSync } from "./sqlite-writer-protocol.js";
+export {
+  DEFAULT_SQLITE_SYNC,
+  SQLITE_SYNC_VALUES,
+  type SqliteStoreOptions,
+  type SqliteSync,
+} from "./sqlite-options.js";
 export type * from "./types.js";
 
 /** The decision log used when no --db is given. */
@@ -15,7 +21,10 @@ export const DEFAULT_DB = "./policy-advisor.db";
  * Opens the decision log named by `url`: a postgres:// or postgresql:// URL, or a SQLite file path
  * (optionally as sqlite:PATH or file:PATH). Throws StoreError with a clear reason when it cannot.
  */
-export async function openStore(url: string = DEFAULT_DB, opts: StoreOptions = {}): Promise<DecisionStore> {
+export async function openStore(
+  url: string = DEFAULT_DB,
+  opts: StoreOptions & SqliteStoreOptions = {},
+): Promise<DecisionStore> {
   if (/^postgres(ql)?:\/\//i.test(url)) return openPostgresStore(url, opts);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^file:/i.test(url)) {
     throw new StoreError(

@@ -1,5 +1,5 @@
 import { COHERENCE_KEYS, SITUATION_TO_R6 } from "../schemas/adapters.js";
-import type { DecisionRecord } from "./types.js";
+import type { DecisionRecord } from "../schemas/records.js";
 
 /**
  * Masking of sensitive input before anything reaches the decision log or the service log.
@@ -274,4 +274,9 @@ export function maskInput(input: unknown, paths: readonly (readonly string[])[])
   let out = input;
   for (const p of paths) out = maskAt(out, p);
   return out;
+}
+
+/** The masker as the pipeline's scrub function: an error message that may quote a request, scrubbed. */
+export function scrubberOf(masker: Masker): ((message: string, input: unknown) => string) | undefined {
+  return masker.active ? (message, input) => masker.scrubText(message, masker.secretsOf(input)) : undefined;
 }

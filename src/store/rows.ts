@@ -1,16 +1,8 @@
-import type { DecisionValue } from "../schemas/common.js";
+import type { DecisionValue, Mode } from "../schemas/common.js";
 import type { Decision, Tier } from "../schemas/decision.js";
+import type { CandidateDecision, DecisionFacts, DecisionRecord, Review } from "../schemas/records.js";
 import type { RequestShape } from "../schemas/request.js";
-import type {
-  DecisionFacts,
-  DecisionQuery,
-  DecisionRecord,
-  Mode,
-  Review,
-  RolloutEvent,
-  VersionEvent,
-  VersionSpec,
-} from "./types.js";
+import type { RolloutEvent, VersionEvent, VersionSpec } from "../schemas/rollout.js";
 
 /**
  * The mapping between a DecisionRecord and a table row, shared by both stores so that they store,
@@ -180,41 +172,8 @@ export function factsFromRow(row: FactRow): DecisionFacts {
   return f;
 }
 
-/** SQL WHERE clause and parameters for a query; `ph(n)` renders the n-th placeholder (1-based). */
-export function whereClause(
-  q: DecisionQuery,
-  ph: (n: number) => string,
-  likeOp: "LIKE" | "ILIKE",
-): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    parts.push(sql(ph(params.length)));
-  };
-  if (q.since) add((p) => `created_at >= ${p}`, normalizeTime(q.since, "since"));
-  if (q.until) add((p) => `created_at < ${p}`, normalizeTime(q.until, "until"));
-  if (q.tier) add((p) => `tier = ${p}`, q.tier);
-  if (q.mode) add((p) => `mode = ${p}`, q.mode);
-  if (q.decision) add((p) => `decision = ${p}`, q.decision);
-  if (q.actor) add((p) => `actor = ${p}`, q.actor);
-  if (q.action) add((p) => `action = ${p}`, q.action);
-  if (q.mismatchesOnly) parts.push("mismatch = 1");
-  if (q.reviewed === true) parts.push("review IS NOT NULL");
-  if (q.reviewed === false) parts.push("review IS NULL");
-  if (q.q) {
-    const pattern = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    params.push(pattern);
-    const a = ph(params.length);
-    params.push(pattern);
-    const b = ph(params.length);
-    parts.push(`(input ${likeOp} ${a} ESCAPE '\\' OR output ${likeOp} ${b} ESCAPE '\\')`);
-  }
-  return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
-}
-
 export type RolloutEventRow = {
-  id: number;
+  id: number | string;
   at: string;
   tier: string;
   kind: string;
@@ -262,9 +221,20 @@ export function versionEventFromRow(r: VersionEventRow): VersionEvent {
   };
 }
 
+export type CandidateRow = { decision_id: string; candidate: string; created_at: string; output: string };
+
+export function candidateFromRow(r: CandidateRow): CandidateDecision {
+  return {
+    decisionId: r.decision_id,
+    candidate: r.candidate,
+    createdAt: r.created_at,
+    decision: JSON.parse(r.output) as CandidateDecision["decision"],
+  };
+}
+
 /**
  * What one stored record counts for against the size limit before it is written: its JSON plus an
- * allowance for the other columns and the index entries. PostgreSQL counts the same with SQL (ROW_BYTES_SQL).
+ * allowance for the other columns and the index entries. PostgreSQL counts the same with SQL (DECISION_BYTES_SQL).
  */
 export const ROW_OVERHEAD_BYTES = 256;
 export const CANDIDATE_OVERHEAD_BYTES = 128;

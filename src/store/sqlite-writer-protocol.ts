@@ -1,20 +1,8 @@
 /**
  * Messages between the SQLite decision log (main thread) and its writer thread
- * (src/store/sqlite-writer.ts). Types and constants only: both sides and the configuration import them.
+ * (src/store/sqlite-writer.ts). Types only: both sides import them.
  */
-
-/**
- * How SQLite makes a commit durable (PRAGMA synchronous, WAL mode):
- * - "normal": a commit is written to the WAL file before append() resolves, so it survives a crash or
- *   kill -9 of the service; the WAL is fsynced at checkpoints, so a power loss or an OS crash may lose
- *   the last commits before the latest checkpoint (the database itself stays consistent).
- * - "full": every commit is also fsynced before append() resolves; survives a power loss too, at the
- *   cost of one fsync per group commit.
- */
-export type SqliteSync = "normal" | "full";
-/** The default: see SqliteSync. */
-export const DEFAULT_SQLITE_SYNC: SqliteSync = "normal";
-export const SQLITE_SYNC_VALUES = ["normal", "full"] as const satisfies readonly SqliteSync[];
+import type { SqliteSync } from "./sqlite-options.js";
 
 export interface WriterInit {
   /**

@@ -1,109 +1,20 @@
 import { existsSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
+import type { CandidateDecision } from "../schemas/records.js";
+import type { RolloutEvent } from "../schemas/rollout.js";
 import { LogFullError, StoreError } from "./errors.js";
-import { GroupCommitter } from "./group-commit.js";
-import { Masker } from "./mask.js";
-import {
-  CANDIDATE_OVERHEAD_BYTES,
-  DECISION_COLUMNS,
-  type DecisionRow,
-  eventFromRow,
-  FACT_COLUMNS,
-  type FactRow,
-  factsFromRow,
-  fromRow,
-  normalizeTime,
-  type RolloutEventRow,
-  rowBytes,
-  rowValues,
-  toRow,
-  type VersionEventRow,
-  versionEventFromRow,
-  whereClause,
-} from "./rows.js";
-import {
-  DEFAULT_SQLITE_SYNC,
-  type RowValues,
-  type SqliteSync,
-  type WriterInit,
-} from "./sqlite-writer-protocol.js";
+import { CANDIDATE_OVERHEAD_BYTES, type DecisionRow, rowBytes, rowValues } from "./rows.js";
+import * as sql from "./sql.js";
+import { SqlStore } from "./sql-store.js";
+import { DEFAULT_SQLITE_SYNC, type SqliteStoreOptions, type SqliteSync } from "./sqlite-options.js";
+import type { RowValues, WriterInit } from "./sqlite-writer-protocol.js";
 import { SqliteWriterThread } from "./sqlite-writer-thread.js";
-import type {
-  CandidateDecision,
-  DecisionFacts,
-  DecisionQuery,
-  DecisionRecord,
-  DecisionStore,
-  LogSize,
-  PruneResult,
-  Review,
-  RolloutEvent,
-  StoreOptions,
-  VersionEvent,
-} from "./types.js";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS decisions (
-  decision_id TEXT PRIMARY KEY,
-  created_at TEXT NOT NULL,
-  tier TEXT NOT NULL,
-  mode TEXT NOT NULL,
-  decision TEXT NOT NULL,
-  effective TEXT NOT NULL,
-  control TEXT,
-  mismatch INTEGER NOT NULL DEFAULT 0,
-  actor TEXT,
-  action TEXT,
-  source TEXT NOT NULL,
-  risk TEXT NOT NULL,
-  latency_ms REAL NOT NULL,
-  policy_version TEXT NOT NULL,
-  prompt_version TEXT,
-  model_version TEXT,
-  shape TEXT NOT NULL,
-  input TEXT NOT NULL,
-  output TEXT NOT NULL,
-  review TEXT,
-  reviewed_at TEXT,
-  final_decision TEXT
-);
-CREATE INDEX IF NOT EXISTS decisions_created ON decisions (created_at);
-CREATE INDEX IF NOT EXISTS decisions_tier_created ON decisions (tier, created_at);
-CREATE INDEX IF NOT EXISTS decisions_unreviewed ON decisions (mode, reviewed_at, created_at);
-CREATE TABLE IF NOT EXISTS rollout_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at TEXT NOT NULL,
-  tier TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  from_mode TEXT,
-  to_mode TEXT NOT NULL,
-  by_whom TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  trigger_name TEXT
-);
-CREATE TABLE IF NOT EXISTS candidate_decisions (
-  decision_id TEXT NOT NULL,
-  candidate TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  output TEXT NOT NULL,
-  PRIMARY KEY (decision_id, candidate)
-);
-CREATE TABLE IF NOT EXISTS version_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  from_version TEXT,
-  to_version TEXT NOT NULL,
-  by_whom TEXT NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL);
-`;
+import type { DecisionStore, LogSize, StoreOptions } from "./types.js";
 
 /** Files up to this size get a full page check (PRAGMA quick_check) at open: about 2.5 ms per MB here. */
 const QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024;
 
-const INSERT_SQL = `INSERT INTO decisions (${DECISION_COLUMNS.join(", ")}) VALUES (${DECISION_COLUMNS.map(() => "?").join(", ")})`;
+const INSERT_SQL = sql.insertDecisionStatement(sql.SQLITE);
 
 /** Every this many rows, the main thread looks at the WAL's size; past WAL_TRUNCATE_BYTES it is emptied. */
 const WAL_CHECK_EVERY_ROWS = 256;
@@ -119,9 +30,6 @@ function walBytes(path: string): number {
 
 /** WAL pages (4 KB) after which the main connection checkpoints itself, should the checkpointer thread stop. */
 const BACKSTOP_CHECKPOINT_PAGES = 20_000;
-
-/** Rows deleted per statement when pruning: small enough that each delete is a few milliseconds. */
-const PRUNE_CHUNK = 2000;
 
 const syncPragma = (sync: SqliteSync): string => (sync === "full" ? "FULL" : "NORMAL");
 
@@ -141,7 +49,10 @@ function openError(path: string, err: unknown): StoreError {
   return new StoreError(`decision log ${path}: ${why}`, { cause: err });
 }
 
-export async function openSqliteStore(path: string, opts: StoreOptions = {}): Promise<DecisionStore> {
+export async function openSqliteStore(
+  path: string,
+  opts: StoreOptions & SqliteStoreOptions = {},
+): Promise<DecisionStore> {
   if (path === ":memory:" || path.startsWith("file::memory:"))
     throw new StoreError(`decision log ${path}: an in-memory database is not a log; give a file path`);
   if (existsSync(path) && statSync(path).isDirectory())
@@ -161,7 +72,7 @@ export async function openSqliteStore(path: string, opts: StoreOptions = {}): Pr
     db.pragma("journal_mode = WAL");
     // Per connection; the writer thread sets the same on its own (see SqliteSync for the trade-off).
     db.pragma(`synchronous = ${syncPragma(opts.sync ?? DEFAULT_SQLITE_SYNC)}`);
-    db.exec(SCHEMA);
+    db.exec(sql.tableDefinitions(sql.SQLITE));
     // quick_check reads every page: thorough for the sizes most logs have, too slow a start for huge ones,
     // which get a read of the newest record instead (later corruption still fails loudly, per query).
     const size = existsSync(path) ? statSync(path).size : 0;
@@ -178,22 +89,17 @@ export async function openSqliteStore(path: string, opts: StoreOptions = {}): Pr
   return new SqliteStore(db, path, opts);
 }
 
-class SqliteStore implements DecisionStore {
-  readonly kind = "sqlite" as const;
-  private readonly masker: Masker;
-  private readonly committer: GroupCommitter<DecisionRecord>;
+class SqliteStore extends SqlStore {
+  private readonly commit: (rows: RowValues[]) => Promise<void>;
   private readonly writer: SqliteWriterThread;
-  private readonly maxBytes: number | null;
   private readonly pageSize: number;
-  private closed = false;
 
   constructor(
     private readonly db: Database.Database,
-    readonly location: string,
-    opts: StoreOptions,
+    location: string,
+    opts: StoreOptions & SqliteStoreOptions,
   ) {
-    this.masker = new Masker(opts.mask ?? []);
-    this.maxBytes = opts.maxBytes ?? null;
+    super(sql.SQLITE, location, opts);
     this.pageSize = Number(db.pragma("page_size", { simple: true }));
     const sync = opts.sync ?? DEFAULT_SQLITE_SYNC;
     const thread = (role: WriterInit["role"]) =>
@@ -204,13 +110,12 @@ class SqliteStore implements DecisionStore {
         busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
         insertSql: INSERT_SQL,
       });
-    let commit: (rows: RowValues[]) => Promise<void>;
     if (sync === "full") {
       // An fsync per commit: committed by a thread of its own (sqlite-writer.ts), so that the event loop
       // keeps parsing and deciding while the disk works, and the next group commit grows meanwhile.
       this.writer = thread("writer");
       const writer = this.writer;
-      commit = (rows) => writer.write(rows);
+      this.commit = (rows) => writer.write(rows);
     } else {
       // No fsync per commit: committing here costs a few write(2) calls, less than a thread round trip.
       // The checkpoints (the fsyncs) run on a thread; this connection checkpoints only if that one stops.
@@ -223,7 +128,7 @@ class SqliteStore implements DecisionStore {
       });
       const wal = `${location}-wal`;
       let rowsSinceCheck = 0;
-      commit = async (rows) => {
+      this.commit = async (rows) => {
         rowsSinceCheck += rows.length;
         if (rowsSinceCheck >= WAL_CHECK_EVERY_ROWS) {
           rowsSinceCheck = 0;
@@ -244,19 +149,33 @@ class SqliteStore implements DecisionStore {
         checkpointer.ensureStarted().catch(() => undefined);
       };
     }
-    this.committer = new GroupCommitter<DecisionRecord>(
-      {
-        writeBatch: async (records) => {
-          // Masking and serialisation before the transaction: a bad record fails alone, not its batch.
-          const rows = records.map((r) => toRow(this.masker.record(r)));
-          // A batch that does not fit is refused whole; the committer then retries each record alone,
-          // so those that still fit are written and only the rest are refused.
-          this.ensureRoom(rows.reduce((n, r) => n + rowBytes(r), 0));
-          await commit(rows.map(rowValues));
-        },
-      },
-      opts.maxBatch ?? 500,
-    );
+  }
+
+  protected async all<T>(q: sql.Query): Promise<T[]> {
+    return this.run<T>(q);
+  }
+
+  /** The same, synchronously: inside a better-sqlite3 transaction nothing may wait. */
+  private run<T>(q: sql.Query): T[] {
+    const stmt = this.db.prepare(q.text);
+    if (stmt.reader) return stmt.all(...q.values) as T[];
+    stmt.run(...q.values);
+    return [];
+  }
+
+  protected async writeRows(rows: DecisionRow[]): Promise<void> {
+    this.ensureRoom(rows.reduce((n, r) => n + rowBytes(r), 0));
+    await this.commit(rows.map(rowValues));
+  }
+
+  protected async writeCandidate(c: CandidateDecision, output: string): Promise<void> {
+    this.ensureRoom(Buffer.byteLength(output) + CANDIDATE_OVERHEAD_BYTES);
+    this.run(sql.upsertCandidate(sql.SQLITE, c, output));
+  }
+
+  protected async deleteChunk(table: sql.PrunedTable, before: string): Promise<number> {
+    const q = sql.pruneChunk(sql.SQLITE, table, before);
+    return this.db.prepare(q.text).run(...q.values).changes;
   }
 
   /** Bytes of the database pages in use: the file less its free pages (which new rows reuse). */
@@ -277,193 +196,21 @@ class SqliteStore implements DecisionStore {
     return { bytes: this.usedBytes(), limit: this.maxBytes };
   }
 
-  async prune(before: string): Promise<PruneResult> {
-    if (this.closed) throw new StoreError("decision log is closed");
-    const cutoff = normalizeTime(before, "before");
-    const run = async (table: "decisions" | "candidate_decisions"): Promise<number> => {
-      const del = this.db.prepare(
-        `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE created_at < ? LIMIT ${PRUNE_CHUNK})`,
-      );
-      let total = 0;
-      for (;;) {
-        const n = del.run(cutoff).changes;
-        total += n;
-        if (n < PRUNE_CHUNK) return total;
-        // Let requests in between chunks: a large first prune must not stall the service.
-        await new Promise((r) => setImmediate(r));
-      }
-    };
-    const decisions = await run("decisions");
-    const candidates = await run("candidate_decisions");
-    return { decisions, candidates };
-  }
-
-  get commitStats(): DecisionStore["commitStats"] {
-    return this.committer.stats;
-  }
-
-  append(record: DecisionRecord): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreError("decision log is closed"));
-    return this.committer.add(record);
-  }
-
-  async get(decisionId: string): Promise<DecisionRecord | undefined> {
-    const row = this.db.prepare("SELECT * FROM decisions WHERE decision_id = ?").get(decisionId) as
-      | DecisionRow
-      | undefined;
-    return row ? fromRow(row) : undefined;
-  }
-
-  async query(q: DecisionQuery): Promise<DecisionRecord[]> {
-    const { sql, params } = whereClause(q, () => "?", "LIKE");
-    const order = q.order === "asc" ? "ASC" : "DESC";
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM decisions ${sql} ORDER BY created_at ${order}, decision_id ${order} LIMIT ? OFFSET ?`,
-      )
-      .all(...params, q.limit ?? -1, q.offset ?? 0) as DecisionRow[];
-    return rows.map(fromRow);
-  }
-
-  async facts(q: DecisionQuery): Promise<DecisionFacts[]> {
-    const { sql, params } = whereClause(q, () => "?", "LIKE");
-    const order = q.order === "asc" ? "ASC" : "DESC";
-    const rows = this.db
-      .prepare(
-        `SELECT ${FACT_COLUMNS} FROM decisions ${sql} ORDER BY created_at ${order}, decision_id ${order} LIMIT ? OFFSET ?`,
-      )
-      .all(...params, q.limit ?? -1, q.offset ?? 0) as FactRow[];
-    return rows.map(factsFromRow);
-  }
-
-  async count(q: DecisionQuery): Promise<number> {
-    const { sql, params } = whereClause(q, () => "?", "LIKE");
-    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM decisions ${sql}`).get(...params) as { n: number };
-    return row.n;
-  }
-
-  async review(decisionId: string, review: Review): Promise<DecisionRecord | undefined> {
-    const info = this.db
-      .prepare("UPDATE decisions SET review = ?, reviewed_at = ?, final_decision = ? WHERE decision_id = ?")
-      .run(
-        JSON.stringify(review),
-        new Date(review.reviewedAt).toISOString(),
-        review.finalDecision,
-        decisionId,
-      );
-    return info.changes === 0 ? undefined : this.get(decisionId);
-  }
-
-  /** One rollout event row; the caller decides whether it runs inside a transaction. */
-  private insertRolloutEvent(event: RolloutEvent): RolloutEvent {
-    const info = this.db
-      .prepare(
-        "INSERT INTO rollout_events (at, tier, kind, from_mode, to_mode, by_whom, reason, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        event.at,
-        event.tier,
-        event.kind,
-        event.from,
-        event.to,
-        event.by,
-        event.reason,
-        event.trigger ?? null,
-      );
-    return { ...event, id: Number(info.lastInsertRowid) };
-  }
-
-  async appendRolloutEvent(event: RolloutEvent): Promise<RolloutEvent> {
-    return this.insertRolloutEvent(event);
-  }
-
   async appendRolloutEventIf(
     event: RolloutEvent,
     expectedLatestId: number | null,
   ): Promise<RolloutEvent | undefined> {
-    const latest = this.db.prepare("SELECT MAX(id) AS id FROM rollout_events WHERE tier = ?");
     const cas = this.db.transaction((): RolloutEvent | undefined => {
-      const row = latest.get(event.tier) as { id: number | null };
-      if ((row.id ?? null) !== expectedLatestId) return undefined;
-      return this.insertRolloutEvent(event);
+      const [latest] = this.run<{ id: number | null }>(sql.latestRolloutEventId(sql.SQLITE, event.tier));
+      if ((latest?.id ?? null) !== expectedLatestId) return undefined;
+      const [row] = this.run<{ id: number }>(sql.insertRolloutEvent(sql.SQLITE, event));
+      return { ...event, id: Number(row?.id) };
     });
     // IMMEDIATE takes the write lock before reading, so another process cannot slip in between.
     return cas.immediate();
   }
 
-  async rolloutEvents(tier?: string): Promise<RolloutEvent[]> {
-    const rows = (
-      tier
-        ? this.db.prepare("SELECT * FROM rollout_events WHERE tier = ? ORDER BY id").all(tier)
-        : this.db.prepare("SELECT * FROM rollout_events ORDER BY id").all()
-    ) as RolloutEventRow[];
-    return rows.map(eventFromRow);
-  }
-
-  async appendVersionEvent(event: VersionEvent): Promise<VersionEvent> {
-    const info = this.db
-      .prepare(
-        "INSERT INTO version_events (at, kind, from_version, to_version, by_whom, reason) VALUES (?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        event.at,
-        event.kind,
-        event.from ? JSON.stringify(event.from) : null,
-        JSON.stringify(event.to),
-        event.by,
-        event.reason,
-      );
-    return { ...event, id: Number(info.lastInsertRowid) };
-  }
-
-  async versionEvents(): Promise<VersionEvent[]> {
-    return (this.db.prepare("SELECT * FROM version_events ORDER BY id").all() as VersionEventRow[]).map(
-      versionEventFromRow,
-    );
-  }
-
-  async appendCandidate(c: CandidateDecision, request?: unknown): Promise<void> {
-    const output = JSON.stringify(this.masker.scrubDecision(c.decision, this.masker.secretsOf(request)));
-    this.ensureRoom(Buffer.byteLength(output) + CANDIDATE_OVERHEAD_BYTES);
-    this.db
-      .prepare(
-        "INSERT OR REPLACE INTO candidate_decisions (decision_id, candidate, created_at, output) VALUES (?, ?, ?, ?)",
-      )
-      .run(c.decisionId, c.candidate, new Date(c.createdAt).toISOString(), output);
-  }
-
-  async candidates(q: { since?: string; until?: string; candidate?: string }): Promise<CandidateDecision[]> {
-    const parts: string[] = [];
-    const params: string[] = [];
-    const add = (sql: string, value: string) => {
-      parts.push(sql);
-      params.push(value);
-    };
-    if (q.since) add("created_at >= ?", normalizeTime(q.since, "since"));
-    if (q.until) add("created_at < ?", normalizeTime(q.until, "until"));
-    if (q.candidate) add("candidate = ?", q.candidate);
-    const where = parts.length ? `WHERE ${parts.join(" AND ")}` : "";
-    const rows = this.db
-      .prepare(`SELECT * FROM candidate_decisions ${where} ORDER BY created_at`)
-      .all(...params) as { decision_id: string; candidate: string; created_at: string; output: string }[];
-    return rows.map((r) => ({
-      decisionId: r.decision_id,
-      candidate: r.candidate,
-      createdAt: r.created_at,
-      decision: JSON.parse(r.output) as CandidateDecision["decision"],
-    }));
-  }
-
-  async ping(): Promise<void> {
-    if (this.closed) throw new StoreError("decision log is closed");
-    this.db.prepare("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)").run(new Date().toISOString());
-    this.db.prepare("SELECT at FROM probe WHERE id = 1").get();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.committer.drain();
+  protected async closeConnections(): Promise<void> {
     await this.writer.close();
     this.db.close();
   }

@@ -58,10 +58,20 @@ function remember(key: string, v: PatternVerdict): PatternVerdict {
 }
 
 /**
- * recheck's own defaults but for the automaton size: above 3,000 states (big alternations under \b) its
- * ambiguity search took 10-30 s a pattern here, so those go to its fuzzer, which is bounded in time.
+ * recheck's own defaults but for two things. The automaton size: above 3,000 states (big alternations
+ * under \b) its ambiguity search took 10-30 s a pattern here, so those go to its fuzzer. And the fuzzer's
+ * wall-clock limits: by default an attack string counts as slow when recheck's VM runs past 1 s
+ * (`attackTimeout`) or 250 ms (`incubationTimeout`), so on a loaded machine a linear pattern was reported
+ * vulnerable (three engine patterns, on a 2-core machine at load 12, whose "attacks" run in under 1 ms).
+ * Without them the fuzzer judges by the characters its VM reads (`attackLimit`, `incubationLimit`), which
+ * do not depend on the machine; with the fixed seed its verdict is the same on every run.
  */
-export const ANALYSIS_PARAMS: Readonly<Parameters> = { maxNFASize: 3000 };
+export const ANALYSIS_PARAMS: Readonly<Parameters> = {
+  maxNFASize: 3000,
+  attackTimeout: null,
+  incubationTimeout: null,
+  randomSeed: 0,
+};
 const params = (timeoutMs: number): Parameters => ({ ...ANALYSIS_PARAMS, timeout: timeoutMs });
 
 /**

@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
  * HTTP, SQL or the command line; adapters (server, cli) sit on top. Checked on every import in src/.
  */
 const SRC = new URL("../../src/", import.meta.url).pathname;
+/** A deliberately crossed tree: the check must find its violations, or it proves nothing. */
+const CROSSED = new URL("./fixtures/crossed/", import.meta.url).pathname;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -37,11 +39,11 @@ function importsOf(file: string): string[] {
 }
 
 /** The top-level folder (concern) an import lands in, or the package name. */
-function target(file: string, spec: string): { folder?: string; pkg?: string } {
+function target(root: string, file: string, spec: string): { folder?: string; pkg?: string } {
   if (!spec.startsWith("."))
     return { pkg: spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]! };
   const abs = join(file, "..", spec);
-  const rel = relative(SRC, abs);
+  const rel = relative(root, abs);
   return rel.startsWith("..") ? {} : { folder: rel.split("/")[0]!.replace(/\.js$/, "") };
 }
 
@@ -88,23 +90,51 @@ const RULES: Record<string, { folders: string[]; packages: string[] }> = {
   eval: { folders: ["server", "store", "cli"], packages: ["fastify", "pg", "better-sqlite3", "commander"] },
   rollout: { folders: ["server", "cli"], packages: ["fastify", "commander"] },
   store: { folders: ["server", "cli", "advisor", "rollout"], packages: ["fastify", "commander"] },
+  telemetry: {
+    folders: ["server", "store", "cli", "advisor", "rollout", "eval", "bench"],
+    packages: TRANSPORT_PACKAGES,
+  },
 };
+
+/**
+ * Imports allowed for now, each with why, until the move that ends it lands. Every entry must still be
+ * needed (a stale one fails the test), so the list can only shrink.
+ */
+const PENDING: Record<string, string> = {};
+
+/** Every import in `root` that crosses a rule, as "file imports spec (from -> to)". */
+function violationsIn(root: string): string[] {
+  const violations: string[] = [];
+  for (const file of files(root)) {
+    const concern = relative(root, file).split("/")[0]!.replace(/\.ts$/, "");
+    const rule = RULES[concern];
+    if (!rule) continue;
+    for (const spec of importsOf(file)) {
+      const t = target(root, file, spec);
+      if (t.folder && t.folder !== concern && rule.folders.includes(t.folder))
+        violations.push(`${relative(root, file)} imports ${spec} (${concern} -> ${t.folder})`);
+      if (t.pkg && rule.packages.includes(t.pkg))
+        violations.push(`${relative(root, file)} imports the package ${t.pkg}`);
+    }
+  }
+  return violations;
+}
 
 describe("dependencies point one way", () => {
   it("no concern imports a layer above it, or a transport package it must not know", () => {
-    const violations: string[] = [];
-    for (const file of files(SRC)) {
-      const concern = relative(SRC, file).split("/")[0]!.replace(/\.ts$/, "");
-      const rule = RULES[concern];
-      if (!rule) continue;
-      for (const spec of importsOf(file)) {
-        const t = target(file, spec);
-        if (t.folder && t.folder !== concern && rule.folders.includes(t.folder))
-          violations.push(`${relative(SRC, file)} imports ${spec} (${concern} -> ${t.folder})`);
-        if (t.pkg && rule.packages.includes(t.pkg))
-          violations.push(`${relative(SRC, file)} imports the package ${t.pkg}`);
-      }
-    }
-    expect(violations).toEqual([]);
+    const found = violationsIn(SRC);
+    const pendingKey = (v: string) => v.replace(/ imports (\S+) \(.*$/, " -> $1");
+    expect(found.filter((v) => !(pendingKey(v) in PENDING))).toEqual([]);
+    // A pending entry that no import needs any more is removed, not kept "just in case".
+    const used = new Set(found.map(pendingKey));
+    expect(Object.keys(PENDING).filter((k) => !used.has(k))).toEqual([]);
+  });
+
+  it("finds a crossed direction: the check fails on a tree that breaks the rules", () => {
+    expect(violationsIn(CROSSED).sort()).toEqual([
+      "engine/evaluate.ts imports ../server/app.js (engine -> server)",
+      "engine/evaluate.ts imports the package fastify",
+      "schemas/request.ts imports ../store/types.js (schemas -> store)",
+    ]);
   });
 });

@@ -7,7 +7,7 @@ import { signalIds, situation, verdict } from "../helpers/engine.js";
 
 /**
  * Each case below is a request that was allowed before the fail-safe posture (issue 11); the plain cases are
- * data in data/engine-cases/failsafe.yaml (test/engine/cases.test.ts), these need code.
+ * data in test/engine/cases/failsafe.yaml (test/engine/cases.test.ts), these need code.
  */
 
 const STRICTNESS = { allow: 0, require_attestation: 1, deny: 2 } as const;
@@ -150,7 +150,7 @@ describe("text and self-asserted fields only tighten", () => {
   });
 });
 
-describe("risk kinds (more cases in data/engine-cases/failsafe.yaml)", () => {
+describe("risk kinds (more cases in test/engine/cases/failsafe.yaml)", () => {
   it("trust that climbed too fast is unreliable, and grants on it are refused", () => {
     const v = verdict(
       situation({

@@ -10,7 +10,7 @@ import { type Sidecar, startSidecar } from "../../src/bench/sidecar.js";
 import { workload } from "../../src/bench/workload.js";
 import { openStore } from "../../src/store/index.js";
 import { externalAvailable } from "../helpers/external.js";
-import { longTests } from "./long.js";
+import { longTests } from "../helpers/long.js";
 
 const long = longTests("crash-safety");
 

@@ -3,7 +3,7 @@ import { createAdvisor } from "../../src/advisor/create.js";
 import type { Advisor } from "../../src/advisor/types.js";
 import { CircuitBreakerBackend } from "../../src/llm/circuit.js";
 import { createOpenAiBackend } from "../../src/llm/openai/index.js";
-import { type ReliabilityApp, reliabilityApp } from "./app.js";
+import { buildTestApp, type TestApp } from "../server/helpers.js";
 import { type ModelBehaviour, type ModelServer, startModelServer } from "./model-server.js";
 
 /**
@@ -95,7 +95,7 @@ describe.each(FAULTS)("model fault: %s", (fault) => {
 });
 
 describe("circuit breaker in the running service", () => {
-  let srv: ReliabilityApp;
+  let srv: TestApp;
   let circuit: CircuitBreakerBackend;
   afterEach(() => {
     model.behaviour = "strict_deny";
@@ -107,7 +107,7 @@ describe("circuit breaker in the running service", () => {
   it("opens after repeated failures (shown in /ready, /v1/runtime, /metrics) and closes when the model recovers", async () => {
     const built = llmAdvisor(3, 300);
     circuit = built.circuit;
-    srv = await reliabilityApp({
+    srv = await buildTestApp({
       advisor: built.advisor,
       llm: circuit,
       circuit: () => circuit.state,
@@ -170,7 +170,7 @@ describe("circuit breaker in the running service", () => {
     model.behaviour = "hang";
     // Jobs have no request deadline; the backend's own timeout (1 s here) bounds them.
     const built = llmAdvisor(1000, 60_000, 1000);
-    const jobsSrv = await reliabilityApp({
+    const jobsSrv = await buildTestApp({
       advisor: built.advisor,
       llm: built.circuit,
       circuit: () => built.circuit.state,

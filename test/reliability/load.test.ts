@@ -3,7 +3,7 @@ import { rssMb } from "../../src/bench/child.js";
 import { runLoad } from "../../src/bench/load.js";
 import { type Sidecar, startSidecar } from "../../src/bench/sidecar.js";
 import { workload } from "../../src/bench/workload.js";
-import { longTests } from "./long.js";
+import { longTests } from "../helpers/long.js";
 import { type ModelServer, startModelServer } from "./model-server.js";
 
 const long = longTests("load");

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/index.js";
 import type { DecisionStore } from "../../src/store/types.js";
 import { externalAvailable } from "../helpers/external.js";
-import { type ReliabilityApp, reliabilityApp } from "./app.js";
+import { buildTestApp, type TestApp } from "../server/helpers.js";
 
 /**
  * The decision log going away under a running service (PostgreSQL behind a TCP proxy that the test cuts
@@ -68,7 +68,7 @@ describe.skipIf(!available)("decision log (PostgreSQL) lost and restored under a
   const schema = `pa_relfault_${process.pid}_${randomUUID().slice(0, 8)}`;
   const target = new URL(PG_BASE);
   const proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
-  let srv: ReliabilityApp;
+  let srv: TestApp;
   let store: DecisionStore;
 
   beforeAll(async () => {
@@ -77,7 +77,7 @@ describe.skipIf(!available)("decision log (PostgreSQL) lost and restored under a
     viaProxy.port = String(proxy.port);
     viaProxy.searchParams.set("schema", schema);
     store = await openStore(viaProxy.toString());
-    srv = await reliabilityApp({ store, cache: { enabled: false, ttlSeconds: 1, size: 1 } });
+    srv = await buildTestApp({ store, cache: { enabled: false, ttlSeconds: 1, size: 1 } });
   }, 60_000);
   afterAll(async () => {
     await srv?.close();

@@ -8,8 +8,8 @@ import { workload } from "../../src/bench/workload.js";
 import { LlamaBackend } from "../../src/llm/llama/index.js";
 import { parseRequest } from "../../src/schemas/request.js";
 import { makeModel } from "../../src/testing/gguf/model.js";
+import { longTests } from "../helpers/long.js";
 import { INJECTIONS, lowerRisk } from "./injection.js";
-import { longTests } from "./long.js";
 
 const long = longTests("synthetic-model");
 

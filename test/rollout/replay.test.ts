@@ -12,8 +12,9 @@ import {
   replay,
   shadowCandidate,
 } from "../../src/rollout/index.js";
+import type { DecisionRecord } from "../../src/schemas/records.js";
 import { openStore } from "../../src/store/index.js";
-import type { DecisionRecord, DecisionStore } from "../../src/store/types.js";
+import type { DecisionStore } from "../../src/store/types.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pa-replay-"));
 let store: DecisionStore;

@@ -11,6 +11,7 @@ import {
   StartupBlockedError,
 } from "../../src/rollout/index.js";
 import type { DecisionValue } from "../../src/schemas/common.js";
+import { HTTP_STATUS } from "../../src/server/errors.js";
 import { openStore } from "../../src/store/index.js";
 import type { DecisionStore } from "../../src/store/types.js";
 import { makeRecord, type RecordSpec } from "../store/fixtures.js";
@@ -206,7 +207,8 @@ describe("gates and promotion", () => {
     await logShadow("read", 20, 14); // 70%
     const err = await r.promote("read", "eve", "try").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RolloutError);
-    expect((err as RolloutError).statusCode).toBe(409);
+    expect((err as RolloutError).code).toBe("gates_not_passed");
+    expect(HTTP_STATUS[(err as RolloutError).code]).toBe(409);
     expect((err as Error).message).toMatch(/agreement_above_80 \(agreement 70\.0% \(need above 80\.0%\)\)/);
     const forced = await r.promote("read", "eve", "urgent", true);
     expect(forced.mode).toBe("advisory");

@@ -5,13 +5,14 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
 import { parseRolloutConfig, Rollout, RolloutMetrics } from "../../src/rollout/index.js";
+import type { DecisionRecord } from "../../src/schemas/records.js";
 import { buildApp } from "../../src/server/app.js";
 import { TokenSet } from "../../src/server/auth.js";
 import { reviewRoutesFor } from "../../src/server/routes/review.js";
 import { rolloutRoutesFor } from "../../src/server/routes/rollout.js";
 import { statsRoutesFor } from "../../src/server/routes/stats.js";
 import { openStore } from "../../src/store/index.js";
-import type { DecisionRecord, DecisionStore } from "../../src/store/types.js";
+import type { DecisionStore } from "../../src/store/types.js";
 import { makeRecord } from "../store/fixtures.js";
 
 const REVIEWER = "reviewer-token-0123456789";
@@ -47,7 +48,11 @@ beforeAll(async () => {
     store,
     modes: rollout,
     tokens,
-    plugins: [reviewRoutesFor({ store, rollout }), statsRoutesFor({ store }), rolloutRoutesFor({ rollout })],
+    plugins: [
+      reviewRoutesFor({ store, rollout }),
+      statsRoutesFor({ store }),
+      rolloutRoutesFor({ rollout, store }),
+    ],
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const addr = app.server.address();

@@ -4,7 +4,7 @@ import { R6RequestSchema } from "../../src/schemas/r6.js";
 import { SituationSchema } from "../../src/schemas/situation.js";
 
 // The lossless round trips in both directions are property tests over the shared generators in
-// test/reliability/adapters.property.test.ts (1,000 cases each, unknown fields at every level).
+// test/schemas/adapters.property.test.ts (1,000 cases each, unknown fields at every level).
 describe("adapters between the situation and R6Request shapes", () => {
   it("maps the named fields to their counterparts", () => {
     const r6 = situationToR6({

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRolloutConfig, Rollout, RolloutMetrics } from "../../src/rollout/index.js";
+import type { DecisionRecord } from "../../src/schemas/records.js";
 import { TokenSet } from "../../src/server/auth.js";
 import { reviewRoutesFor } from "../../src/server/routes/review.js";
 import { rolloutRoutesFor } from "../../src/server/routes/rollout.js";
 import { openStore } from "../../src/store/index.js";
-import type { DecisionRecord } from "../../src/store/types.js";
 import { makeRecord } from "../store/fixtures.js";
 import { loose, post, startTestServer, type TestServer } from "./helpers.js";
 
@@ -31,7 +31,7 @@ async function sidecar(tokens?: TokenSet): Promise<TestServer & { rollout: Rollo
     store,
     modes: rollout,
     ...(tokens ? { tokens } : {}),
-    plugins: [reviewRoutesFor({ store, rollout }), rolloutRoutesFor({ rollout })],
+    plugins: [reviewRoutesFor({ store, rollout }), rolloutRoutesFor({ rollout, store })],
   });
   return { ...s, rollout };
 }

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { AdvisoryAnswer } from "../../src/advisor/pipeline.js";
 import { loadPolicy } from "../../src/policy/load.js";
 import { DecisionValueSchema } from "../../src/schemas/common.js";
 import type { Decision } from "../../src/schemas/decision.js";
 import { InvalidRequestError } from "../../src/schemas/errors.js";
 import { evaluationToInput, parseEvaluation, toAuthzenDecision } from "../../src/server/authzen.js";
-import type { AdvisoryAnswer } from "../../src/server/service.js";
 
 const doc = loadPolicy().doc;
 const trust = { competence: 0.9, reliability: 0.9, integrity: 0.9 };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
 import { OpenAiBackend } from "../../src/llm/openai/index.js";
-import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "../llm/openai/chat-server.js";
 import { loose, post, readSituation, startTestServer, type TestServer } from "./helpers.js";
 
 let s: TestServer | undefined;

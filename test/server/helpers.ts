@@ -2,23 +2,24 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdvisor } from "../../src/advisor/create.js";
+import { fixedModes } from "../../src/advisor/modes.js";
 import type { Advisor } from "../../src/advisor/types.js";
+import type { Mode } from "../../src/schemas/common.js";
 import { type AppOptions, type BuiltApp, buildApp } from "../../src/server/app.js";
-import { fixedModes } from "../../src/server/modes.js";
 import { openStore } from "../../src/store/index.js";
-import type { DecisionStore, Mode } from "../../src/store/types.js";
+import type { DecisionStore } from "../../src/store/types.js";
 
-export interface TestServer extends BuiltApp {
-  url: string;
+/** The real app (rules engine unless told otherwise, a real SQLite decision log in a temp dir), not listening. */
+export interface TestApp extends BuiltApp {
   store: DecisionStore;
   dir: string;
   close(): Promise<void>;
 }
 
-/** Starts the real app on a free port with a real SQLite decision log in a temp dir. */
-export async function startTestServer(
+/** The one in-process app builder of the tests: inject requests with `app.inject`, or listen on it. */
+export async function buildTestApp(
   opts: Partial<AppOptions> & { mode?: Mode; advisor?: Advisor } = {},
-): Promise<TestServer> {
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "pa-server-"));
   const store = opts.store ?? (await openStore(join(dir, "decisions.db")));
   const advisor = opts.advisor ?? createAdvisor();
@@ -28,12 +29,9 @@ export async function startTestServer(
     store,
     modes: opts.modes ?? fixedModes(opts.mode ?? "enforce"),
   });
-  await built.app.listen({ host: "127.0.0.1", port: 0 });
-  const address = built.app.server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  await built.app.ready();
   return {
     ...built,
-    url: `http://127.0.0.1:${port}`,
     store,
     dir,
     close: async () => {
@@ -41,6 +39,21 @@ export async function startTestServer(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface TestServer extends TestApp {
+  url: string;
+}
+
+/** Starts the real app on a free port with a real SQLite decision log in a temp dir. */
+export async function startTestServer(
+  opts: Partial<AppOptions> & { mode?: Mode; advisor?: Advisor } = {},
+): Promise<TestServer> {
+  const built = await buildTestApp(opts);
+  await built.app.listen({ host: "127.0.0.1", port: 0 });
+  const address = built.app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { ...built, url: `http://127.0.0.1:${port}` };
 }
 
 export async function post(

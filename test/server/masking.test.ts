@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MASKED, Masker } from "../../src/store/index.js";
-import { type ChatServer, completion, sendJson, startChatServer } from "../llm-http/chat-server.js";
+import { type ChatServer, completion, sendJson, startChatServer } from "../llm/openai/chat-server.js";
 import { loose, post } from "./helpers.js";
 import { serveChild } from "./serve-child.js";
 

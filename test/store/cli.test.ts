@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdvisor } from "../../src/advisor/create.js";
+import type { DecisionRecord } from "../../src/schemas/records.js";
 import { openStore } from "../../src/store/index.js";
-import type { DecisionRecord } from "../../src/store/types.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const POLICY = fileURLToPath(new URL("../../data/policies/default.yaml", import.meta.url));

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import type { DecisionValue } from "../../src/schemas/common.js";
+import type { DecisionValue, Mode } from "../../src/schemas/common.js";
 import type { Decision, Tier } from "../../src/schemas/decision.js";
-import type { DecisionRecord, Mode } from "../../src/store/types.js";
+import type { DecisionRecord } from "../../src/schemas/records.js";
 
 export const PG_URL = process.env.POLICY_ADVISOR_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 

@@ -104,14 +104,57 @@ for (const b of backends) {
       expect(store.commitStats.largestBatch).toBeGreaterThan(10);
     });
 
-    it("a duplicate id fails only its own append, not the rest of its batch", async () => {
+    it("a bad record fails only its own append, not the rest of its batch", async () => {
       const results = await Promise.allSettled([
-        store.append(makeRecord({ id: "dup-1", actor: "user:dup" })),
-        store.append(makeRecord({ id: "dup-1", actor: "user:dup" })),
-        store.append(makeRecord({ id: "dup-2", actor: "user:dup" })),
+        store.append(makeRecord({ id: "bad-1", actor: "user:bad" })),
+        store.append(makeRecord({ id: "bad-2", actor: "user:bad", createdAt: "not a time" })),
+        store.append(makeRecord({ id: "bad-3", actor: "user:bad" })),
       ]);
       expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/createdAt.*"not a time"/);
+      expect(await store.count({ actor: "user:bad" })).toBe(2);
+    });
+
+    it("append is idempotent by decision id: a second append resolves, writes nothing, keeps the first", async () => {
+      const first = makeRecord({ id: "dup-1", actor: "user:dup", decision: "allow" });
+      const again = makeRecord({ id: "dup-1", actor: "user:dup", decision: "deny" });
+      // In one batch (appended in the same tick) and in a later one.
+      const results = await Promise.allSettled([
+        store.append(first),
+        store.append(again),
+        store.append(makeRecord({ id: "dup-2", actor: "user:dup" })),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+      const size = (await store.size()).bytes;
+      await store.append(again);
       expect(await store.count({ actor: "user:dup" })).toBe(2);
+      expect((await store.get("dup-1"))?.decision.decision).toBe("allow");
+      // Nothing written, nothing counted (PostgreSQL counts the log's bytes as rows are written).
+      expect((await store.size()).bytes).toBe(size);
+    });
+
+    it("a retried append of a stored decision resolves even when the log is full", async () => {
+      const full = await openStore(await b.fresh(), { maxBytes: 1 });
+      try {
+        // Nothing fits: every new decision is refused...
+        await expect(full.append(makeRecord({ id: "full-1" }))).rejects.toThrow(/full/);
+      } finally {
+        await full.close();
+      }
+      const u = await b.fresh();
+      const roomy = await openStore(u);
+      const rec = makeRecord({ id: "full-2" });
+      await roomy.append(rec);
+      await roomy.close();
+      const reopened = await openStore(u, { maxBytes: 1 });
+      try {
+        // ...but one already stored is a no-op, so it resolves.
+        await reopened.append(rec);
+        await expect(reopened.append(makeRecord({ id: "full-3" }))).rejects.toThrow(/full/);
+        expect(await reopened.count({})).toBe(1);
+      } finally {
+        await reopened.close();
+      }
     });
 
     it("filters, searches, orders newest first and pages", async () => {
@@ -232,6 +275,33 @@ for (const b of backends) {
       expect(
         await store.review("nope", { reviewer: "x", finalDecision: "deny", category: "agree", reviewedAt }),
       ).toBeUndefined();
+    });
+
+    it("checks and normalises every time it writes or compares the same way", async () => {
+      await store.append(makeRecord({ id: "tm1", actor: "user:tm", createdAt: "2026-02-01T02:00:00+02:00" }));
+      // Stored as UTC, so text order is time order and a UTC bound finds it.
+      expect((await store.get("tm1"))?.createdAt).toBe("2026-02-01T00:00:00.000Z");
+      expect(
+        (await store.query({ since: "2026-02-01T00:00:00Z", until: "2026-02-01T00:00:00.001Z" })).map(
+          (r) => r.decisionId,
+        ),
+      ).toEqual(["tm1"]);
+      const review = { reviewer: "x", finalDecision: "deny" as const, category: "agree" as const };
+      await expect(store.review("tm1", { ...review, reviewedAt: "yesterday" })).rejects.toThrow(
+        /reviewedAt.*"yesterday"/,
+      );
+      expect((await store.get("tm1"))?.review).toBeUndefined();
+      const cand = { decisionId: "tm1", candidate: "times", decision: makeRecord().decision };
+      await expect(store.appendCandidate({ ...cand, createdAt: "soon" })).rejects.toThrow(
+        /createdAt.*"soon"/,
+      );
+      await store.appendCandidate({ ...cand, createdAt: "2026-02-01T02:00:00+02:00" });
+      expect(await store.candidates({ candidate: "times", since: "2026-02-01T00:00:00Z" })).toMatchObject([
+        { decisionId: "tm1", createdAt: "2026-02-01T00:00:00.000Z" },
+      ]);
+      await expect(store.query({ since: "last week" })).rejects.toThrow(/since.*"last week"/);
+      await expect(store.candidates({ until: "later" })).rejects.toThrow(/until.*"later"/);
+      await expect(store.prune("never")).rejects.toThrow(/before.*"never"/);
     });
 
     it("keeps rollout events, version events and candidate decisions", async () => {

@@ -34,13 +34,10 @@ export function ensureUiBuilt(): void {
   const ui = join(packageRoot, "ui");
   const out = join(ui, "dist", "main.js");
   if (existsSync(out) && statSync(out).mtimeMs >= newestMtime(join(ui, "src"))) return;
-  execFileSync(
-    process.execPath,
-    [join(packageRoot, "node_modules", "typescript", "bin", "tsc"), "-p", join(ui, "tsconfig.json")],
-    {
-      stdio: "inherit",
-    },
-  );
+  // As `npm run build:ui`: the schemas' declarations the console's types import, then the console.
+  const tsc = join(packageRoot, "node_modules", "typescript", "bin", "tsc");
+  execFileSync(process.execPath, [tsc, "-b", join(ui, "tsconfig.schemas.json")], { stdio: "inherit" });
+  execFileSync(process.execPath, [tsc, "-p", join(ui, "tsconfig.json")], { stdio: "inherit" });
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -1,93 +1,46 @@
 /**
- * The shapes the console reads, as the HTTP contract for review/rollout defines them.
- * Kept apart from the server's own types on purpose: the browser bundle must not pull Node modules in,
- * and the console should keep working against any server that honours the contract.
+ * The shapes the console reads. The wire types are the server's own, inferred from its zod schemas in
+ * src/schemas and imported as types only: erased from the emitted JavaScript, so the browser bundle pulls
+ * nothing in. Where the sidecar sends more than the HTTP contract for review/rollout promises, the
+ * console's type marks the addition optional, so it keeps working against any server that honours the
+ * contract. ui/tsconfig.schemas.json compiles src/schemas to declarations for this build.
  */
+import type { DecisionValue, Mode, RiskLevel } from "../../src/schemas/common.js";
+import type { Decision, Signal, Tier } from "../../src/schemas/decision.js";
+import type { DecisionRecord, Review, ReviewCategory } from "../../src/schemas/records.js";
+import type {
+  Gate,
+  RollbackEntry,
+  SeriesPoint,
+  TierStatus,
+  Measures as WireMeasures,
+} from "../../src/schemas/rollout.js";
 
-export type DecisionValue = "allow" | "deny" | "require_attestation";
-export type RiskLevel = "low" | "medium" | "high" | "critical";
-export type Mode = "shadow" | "advisory" | "enforce";
-export type Tier = "read" | "write" | "deploy_nonprod" | "deploy_prod" | "admin";
-export type ReviewCategory = "agree" | "too_strict" | "too_permissive" | "unclear";
+export type {
+  Decision,
+  DecisionRecord,
+  DecisionValue,
+  Gate,
+  Mode,
+  Review,
+  ReviewCategory,
+  RiskLevel,
+  SeriesPoint,
+  Signal,
+  Tier,
+};
 
 export const DECISIONS: readonly DecisionValue[] = ["allow", "deny", "require_attestation"];
 export const TIERS: readonly Tier[] = ["read", "write", "deploy_nonprod", "deploy_prod", "admin"];
 export const MODES: readonly Mode[] = ["shadow", "advisory", "enforce"];
-
-export interface Signal {
-  id: string;
-  severity: "info" | "warn" | "critical";
-  detail: string;
-}
-
-export interface Decision {
-  decisionId: string;
-  decision: DecisionValue;
-  classification: string;
-  riskLevel: RiskLevel;
-  reasoning: { roleCheck: string; trustCheck: string; environment: string; context: string };
-  policyReferences: string[];
-  signals: Signal[];
-  source: "engine" | "llm" | "cache" | "fallback";
-  /** modelSynthetic: the project's synthetic GGUF (random weights) decided; its answers are noise. */
-  versions: { policy: string; prompt: string | null; model: string | null; modelSynthetic?: true };
-  latencyMs: number;
-  tier?: Tier;
-  fallbackCause?: string;
-  disagreement?: { engine: DecisionValue; llm: DecisionValue; kept: "engine" | "llm"; why: string };
-}
-
-export interface Review {
-  reviewer: string;
-  finalDecision: DecisionValue;
-  category: ReviewCategory;
-  notes?: string;
-  reviewedAt: string;
-}
-
-export interface DecisionRecord {
-  decisionId: string;
-  createdAt: string;
-  input: unknown;
-  shape: "situation" | "r6";
-  decision: Decision;
-  mode: Mode;
-  tier: Tier;
-  control?: DecisionValue;
-  effectiveDecision: DecisionValue;
-  review?: Review;
-}
 
 export interface Page<T> {
   items: T[];
   total: number;
 }
 
-export interface Measures {
-  decisions: number;
-  agreementRate: number | null;
-  overrideRate: number | null;
-  errorRate: number | null;
-  wrongAllowsHighRisk: number;
-  distribution: Record<DecisionValue, number>;
-  latencyMs: { p50: number; p95: number; p99: number };
-  /** Sample sizes behind the rates (sent by the sidecar beyond the contract's minimum). */
-  samples?: { withControl: number; reviewed: number };
-}
-
-export interface SeriesPoint {
-  t: string;
-  decisions: number;
-  allow: number;
-  deny: number;
-  require_attestation: number;
-  agreementRate: number | null;
-  overrideRate: number | null;
-  errorRate: number | null;
-  p50: number;
-  p95: number;
-  p99: number;
-}
+/** Sample sizes behind the rates are sent by the sidecar beyond the contract's minimum. */
+export type Measures = Omit<WireMeasures, "samples"> & Partial<Pick<WireMeasures, "samples">>;
 
 export interface Stats {
   overall: Measures;
@@ -95,34 +48,15 @@ export interface Stats {
   series: SeriesPoint[];
 }
 
-export interface Gate {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
+/** `from` is null when the tier had no recorded mode before. */
+export type RollbackEvent = Pick<RollbackEntry, "at" | "reason" | "from" | "to">;
 
-export interface RollbackEvent {
-  at: string;
-  reason: string;
-  /** null when the tier had no recorded mode before. */
-  from: Mode | null;
-  to: Mode;
-}
-
-export interface TierRollout {
-  tier: Tier;
-  mode: Mode;
-  /** Additions the store's rollout sends: the configured mode and when the current one began. */
-  configuredMode?: Mode;
-  since?: string | null;
-  /** When the sample behind `measures` (and the gates) begins. */
-  measuresSince?: string;
-  measures: Measures;
-  gates: Gate[];
-  mayPromote: boolean;
-  nextMode: Mode | null;
-  rollbacks: RollbackEvent[];
-}
+/** Additions the store's rollout sends: the configured mode, when the current one began, where the sample begins. */
+export type TierRollout = Pick<TierStatus, "tier" | "mode" | "gates" | "mayPromote" | "nextMode"> &
+  Partial<Pick<TierStatus, "configuredMode" | "since" | "measuresSince">> & {
+    measures: Measures;
+    rollbacks: RollbackEvent[];
+  };
 
 export interface Rollout {
   tiers: TierRollout[];
@@ -135,6 +69,6 @@ export interface Runtime {
   circuit: "closed" | "open" | "half_open" | null;
   /** Additions the sidecar sends beyond the contract's minimum. */
   engine?: string;
-  versions?: { policy: string; prompt: string | null; model: string | null; modelSynthetic?: true };
+  versions?: Decision["versions"];
   jobs?: { pending: number; finished: number };
 }

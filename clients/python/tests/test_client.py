@@ -1,6 +1,6 @@
 """Runs against a real sidecar: POLICY_ADVISOR_URL (and POLICY_ADVISOR_TEST_TOKEN when auth is on).
 
-The vitest suite test/server/python-client.test.ts starts one and runs these with `python3 -m unittest`.
+The vitest suite test/clients/python-client.test.ts starts one and runs these with `python3 -m unittest`.
 """
 
 import os

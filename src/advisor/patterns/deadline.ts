@@ -1,8 +1,9 @@
+import { CodedError } from "../../schemas/error-codes.js";
+
 /** The per-request deadline passed before an answer was ready. */
-export class DeadlineExceededError extends Error {
-  readonly code = "deadline";
+export class DeadlineExceededError extends CodedError<"deadline"> {
   constructor(readonly deadlineMs: number) {
-    super(`no answer within the ${deadlineMs} ms deadline`);
+    super("deadline", `no answer within the ${deadlineMs} ms deadline`);
     this.name = "DeadlineExceededError";
   }
 }

@@ -1,22 +1,24 @@
 import PQueue from "p-queue";
+import { CodedError } from "../../schemas/error-codes.js";
 
 /** The queue is at capacity: the caller should come back after `retryAfterSeconds` (HTTP 429). */
-export class QueueFullError extends Error {
-  readonly code = "queue_full";
+export class QueueFullError extends CodedError<"queue_full"> {
   constructor(
     readonly retryAfterSeconds: number,
     readonly capacity: number,
   ) {
-    super(`the advisory queue is full (${capacity} waiting); retry after ${retryAfterSeconds} s`);
+    super(
+      "queue_full",
+      `the advisory queue is full (${capacity} waiting); retry after ${retryAfterSeconds} s`,
+    );
     this.name = "QueueFullError";
   }
 }
 
 /** The queue was closed (shutdown) before the work could start. */
-export class QueueClosedError extends Error {
-  readonly code = "shutting_down";
+export class QueueClosedError extends CodedError<"shutting_down"> {
   constructor() {
-    super("the service is shutting down");
+    super("shutting_down", "the service is shutting down");
     this.name = "QueueClosedError";
   }
 }

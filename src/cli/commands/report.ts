@@ -1,7 +1,7 @@
 import Table from "cli-table3";
 import { Command } from "commander";
-import type { Measures } from "../../rollout/measures.js";
 import { buildReport, type Report } from "../../rollout/report.js";
+import type { Measures } from "../../schemas/rollout.js";
 import { tableStyle } from "../../util/colour.js";
 import { action } from "../errors.js";
 import { addDbOption, type LogCliOptions, openLog, rolloutConfigFrom, timeOption } from "./rollout.js";

@@ -6,7 +6,7 @@ import {
   type RolloutConfig,
   RolloutConfigError,
 } from "../../rollout/config.js";
-import { Rollout, type TierStatus } from "../../rollout/controller.js";
+import { Rollout } from "../../rollout/controller.js";
 import { parseTimeArg } from "../../rollout/duration.js";
 import { RolloutError } from "../../rollout/errors.js";
 import {
@@ -15,8 +15,10 @@ import {
   type VersionStatus,
   versionStatus,
 } from "../../rollout/versions.js";
+import type { Mode } from "../../schemas/common.js";
+import type { TierStatus } from "../../schemas/rollout.js";
 import { DEFAULT_DB, openStore, StoreError } from "../../store/index.js";
-import type { DecisionStore, Mode } from "../../store/types.js";
+import type { DecisionStore } from "../../store/types.js";
 import { tableStyle } from "../../util/colour.js";
 import { action, UsageError } from "../errors.js";
 

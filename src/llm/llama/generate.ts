@@ -1,5 +1,6 @@
 import type { LlamaContextSequence, LlamaGrammar, Token } from "node-llama-cpp";
 import { LlamaGrammarEvaluationState } from "node-llama-cpp";
+import { CodedError } from "../../schemas/error-codes.js";
 import type { TokenUsage } from "../types.js";
 import { JsonEndDetector } from "./json-end.js";
 
@@ -29,9 +30,9 @@ export interface GenerateResult {
   finish: "eog" | "json_complete" | "stop" | "max_tokens";
 }
 
-export class GenerationAbortedError extends Error {
+export class GenerationAbortedError extends CodedError<"generation_aborted"> {
   constructor() {
-    super("generation aborted");
+    super("generation_aborted", "generation aborted");
     this.name = "GenerationAbortedError";
   }
 }

@@ -1,4 +1,10 @@
 export * from "./backend.js";
+export {
+  LlamaCompleter,
+  type LlamaCompleterOptions,
+  type LlamaCompleterStats,
+  type LlamaCompletion,
+} from "./completer.js";
 export * from "./cpu.js";
 export * from "./errors.js";
 export * from "./generate.js";

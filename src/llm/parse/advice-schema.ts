@@ -83,3 +83,6 @@ export const ANSWER_JSON_SCHEMAS = {
 export function answerJsonSchema<S extends AnswerShape>(shape: S): (typeof ANSWER_JSON_SCHEMAS)[S] {
   return ANSWER_JSON_SCHEMAS[shape];
 }
+
+/** Either answer shape's schema: what a completer is asked to constrain an answer to. */
+export type AnswerJsonSchema = (typeof ANSWER_JSON_SCHEMAS)[AnswerShape];

@@ -3,6 +3,7 @@ import type { ParseResult } from "./result.js";
 import { parseFreeText } from "./text.js";
 
 export * from "./advice-schema.js";
+export * from "./exact.js";
 export * from "./json.js";
 export * from "./result.js";
 export * from "./text.js";

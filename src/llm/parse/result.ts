@@ -1,4 +1,5 @@
 import type { ModelAdvice } from "../../schemas/decision.js";
+import { CodedError } from "../../schemas/error-codes.js";
 
 export type ParseFailureCode =
   /** Nothing but whitespace came back. */
@@ -34,9 +35,9 @@ export const failure = (code: ParseFailureCode, message: string, field?: string)
 });
 
 /** Raised by callers that prefer exceptions (the backends); carries the typed failure. */
-export class AdviceParseError extends Error {
+export class AdviceParseError extends CodedError<"model_output"> {
   constructor(readonly failure: ParseFailure) {
-    super(`unparseable model answer (${failure.code}): ${failure.message}`);
+    super("model_output", `unparseable model answer (${failure.code}): ${failure.message}`);
     this.name = "AdviceParseError";
   }
 }

@@ -55,7 +55,7 @@ export function auditIdentity(request: FastifyRequest): string {
 function unauthorized(reply: FastifyReply, metrics: ServerMetrics, message: string, error?: string) {
   metrics.errors.inc({ cause: "unauthorized" });
   reply.header("WWW-Authenticate", `Bearer realm="policy-advisor"${error ? `, error="${error}"` : ""}`);
-  return sendError(reply, 401, { error: { code: "unauthorized", message } });
+  return sendError(reply, { error: { code: "unauthorized", message } });
 }
 
 /** The onRequest check of one route: its declared role against the bearer token's. */
@@ -79,7 +79,7 @@ function checkFor(
     if (!roleSatisfies(principal.role, route.role)) {
       metrics.errors.inc({ cause: "forbidden" });
       // Names the route as registered, not as spelled: the caller learns which route refused it.
-      sendError(reply, 403, {
+      sendError(reply, {
         error: {
           code: "forbidden",
           message: `${route.method} ${route.url} needs a ${route.role} token; this is a ${principal.role} token`,

@@ -1,38 +1,33 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { QueueFullError } from "../../advisor/patterns/queue.js";
-import { InvalidRequestError } from "../../schemas/errors.js";
-import { type ErrorBody, HttpError } from "../errors.js";
+import type { ErrorCode } from "../../schemas/error-codes.js";
+import { type ErrorBody, errorAnswer, HTTP_STATUS, HttpError, isAnswered } from "../errors.js";
 import type { ServerMetrics } from "../metrics.js";
 
 /** Fastify's own error codes for what a caller sent, mapped to the contract's status and code. */
-const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "body_too_large" },
+const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: "body_too_large" },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
     code: "unsupported_media_type",
     message: "send JSON with Content-Type: application/json",
   },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "invalid_request" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: "invalid_request" },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
-    status: 400,
     code: "invalid_request",
     message: "the body is empty; send a JSON object",
   },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "invalid_json" },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: "invalid_json" },
   FST_ERR_CTP_EMPTY_TYPE: {
-    status: 415,
     code: "unsupported_media_type",
     message: "send JSON with Content-Type: application/json",
   },
   FST_ERR_CTP_INVALID_TYPE: {
-    status: 415,
     code: "unsupported_media_type",
     message: "send JSON with Content-Type: application/json",
   },
-  FST_ERR_BAD_URL: { status: 400, code: "bad_url" },
-  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: "invalid_request" },
+  FST_ERR_BAD_URL: { code: "bad_url" },
+  FST_ERR_ASYNC_CONSTRAINT: { code: "invalid_request" },
 };
 
 /**
@@ -47,10 +42,8 @@ export function clientErrorHandler(
   return (err, socket) => {
     // A reset connection is gone: nothing to answer.
     if (err.code === "ECONNRESET" || socket.destroyed) return;
-    let status: number;
     let body: ErrorBody;
     if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
-      status = 408;
       body = {
         error: {
           code: "request_timeout",
@@ -60,10 +53,8 @@ export function clientErrorHandler(
         },
       };
     } else if (err.code === "HPE_HEADER_OVERFLOW") {
-      status = 431;
       body = { error: { code: "headers_too_large", message: "the request headers are over 16 KB" } };
     } else {
-      status = 400;
       body = {
         error: {
           code: "bad_request",
@@ -73,6 +64,7 @@ export function clientErrorHandler(
     }
     metrics.errors.inc({ cause: body.error.code });
     if (socket.writable) {
+      const status = HTTP_STATUS[body.error.code];
       const text = JSON.stringify(body);
       socket.write(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -83,8 +75,9 @@ export function clientErrorHandler(
   };
 }
 
-export function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
-  return reply.code(status).type("application/json; charset=utf-8").send(body);
+/** Sends an error answer; its status is the code's in the one table (HTTP_STATUS). */
+export function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
+  return reply.code(HTTP_STATUS[body.error.code]).type("application/json; charset=utf-8").send(body);
 }
 
 /** 1048576 → "1048576 bytes (1 MiB)": the limit as configured and as a person reads it. */
@@ -129,7 +122,7 @@ export function installJsonBodyParser(app: FastifyInstance): void {
         const detail = m.replace(/ \(line \d+ column \d+\)$/, "");
         message = `the body is not valid JSON: ${detail}${where ? ` (line ${where.line}, column ${where.column})` : ""}`;
       }
-      done(new HttpError(400, "invalid_json", message), undefined);
+      done(new HttpError("invalid_json", message), undefined);
     });
   });
 }
@@ -169,25 +162,18 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
   };
 
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof InvalidRequestError) {
-      metrics.errors.inc({ cause: "invalid_request" });
-      return sendError(reply, 400, { error: { code: err.code, message: err.message, issues: err.issues } });
-    }
-    if (err instanceof QueueFullError) {
-      metrics.errors.inc({ cause: "queue_full" });
-      reply.header("Retry-After", String(err.retryAfterSeconds));
-      return sendError(reply, 429, { error: { code: err.code, message: err.message } });
-    }
-    if (err instanceof HttpError) {
+    if (isAnswered(err)) {
+      // One of ours: its code, its status from the one table, its headers (Retry-After, Connection).
+      const answer = errorAnswer(err);
       metrics.errors.inc({ cause: err.code });
-      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      return sendError(reply, err.statusCode, { error: { code: err.code, message: err.message } });
+      for (const [k, v] of Object.entries(answer.headers)) reply.header(k, v);
+      return sendError(reply, answer.body);
     }
     const code = (err as FastifyError).code;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       metrics.errors.inc({ cause: "body_too_large" });
       const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
-      return sendError(reply, 413, {
+      return sendError(reply, {
         error: {
           code: "body_too_large",
           message: `the body is larger than the limit of ${bytes(limit)}; send less, or raise the service's --body-limit`,
@@ -199,7 +185,7 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
       metrics.errors.inc({ cause: mapped.code });
       // The rest of a body too large is not worth reading: close the connection after the answer.
       if (mapped.code === "body_too_large") reply.header("connection", "close");
-      return sendError(reply, mapped.status, {
+      return sendError(reply, {
         error: { code: mapped.code, message: mapped.message ?? err.message },
       });
     }
@@ -207,11 +193,15 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
     if (typeof status === "number" && status >= 400 && status < 500) {
       // Another client error raised by Fastify (e.g. a malformed header): keep the status, not a 500.
       metrics.errors.inc({ cause: "client_error" });
-      return sendError(reply, status, { error: { code: "bad_request", message: err.message } });
+      // The one place a status is not the table's: Fastify's own 4xx for what it refused is kept.
+      return reply
+        .code(status)
+        .type("application/json; charset=utf-8")
+        .send({ error: { code: "bad_request", message: err.message } } satisfies ErrorBody);
     }
     metrics.errors.inc({ cause: "internal" });
     request.log.error({ err }, "internal error");
-    return sendError(reply, 500, {
+    return sendError(reply, {
       error: { code: "internal", message: "internal error; see the service log" },
     });
   });
@@ -222,14 +212,14 @@ export function installErrorHandling(app: FastifyInstance, metrics: ServerMetric
     if (allowed.length > 0 && !allowed.includes(request.method)) {
       metrics.errors.inc({ cause: "method_not_allowed" });
       reply.header("Allow", allowed.join(", "));
-      return sendError(reply, 405, {
+      return sendError(reply, {
         error: {
           code: "method_not_allowed",
           message: `${request.method} is not allowed on ${path}; it answers ${allowed.join(", ")}`,
         },
       });
     }
-    return sendError(reply, 404, {
+    return sendError(reply, {
       error: { code: "not_found", message: `no route ${request.method} ${path}` },
     });
   });

@@ -3,9 +3,10 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { newDecisionId } from "../../advisor/decision-id.js";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
+import type { AdvisoryInput } from "../../advisor/pipeline.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import type { ServerContext } from "../context.js";
-import { type ErrorBody, HttpError } from "../errors.js";
+import { type ErrorBody, errorAnswer, HttpError } from "../errors.js";
 import {
   AdvisoryAnswerSchema,
   AdvisoryBodySchema,
@@ -17,7 +18,6 @@ import {
   JobViewSchema,
   parseAdvisoryBody,
 } from "../schemas.js";
-import type { AdvisoryInput } from "../service.js";
 import { parsedBy } from "../validation.js";
 
 /** Documents the optional header; requestDeadline() parses it with a message naming it. */
@@ -32,10 +32,7 @@ const advisoryBody = parsedBy(AdvisoryBodySchema, (data) => parseAdvisoryBody(da
 
 /** An error as a batch item or a failed job carries it: the same shape as an error answer. */
 export function toErrorBody(err: unknown): ErrorBody["error"] {
-  if (err instanceof InvalidRequestError) return { code: err.code, message: err.message, issues: err.issues };
-  if (err instanceof QueueFullError) return { code: err.code, message: err.message };
-  if (err instanceof HttpError) return { code: err.code, message: err.message };
-  return { code: "internal", message: "internal error; see the service log" };
+  return errorAnswer(err).body.error;
 }
 
 /**
@@ -60,7 +57,7 @@ export function requestDeadline(request: FastifyRequest, ctx: ServerContext): nu
 
 export function refuseWhenClosing(ctx: ServerContext): void {
   if (ctx.closing)
-    throw new HttpError(503, "shutting_down", "the service is shutting down", { "Retry-After": "5" });
+    throw new HttpError("shutting_down", "the service is shutting down", { "Retry-After": "5" });
 }
 
 /** POST /v1/advisory (synchronous), POST /v1/advisory/batch, and the async pattern POST/GET /v1/jobs. */
@@ -213,7 +210,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
     async (request) => {
       const job = ctx.jobs.get(request.params.id);
-      if (!job) throw new HttpError(404, "not_found", `no job ${request.params.id} (unknown or expired)`);
+      if (!job) throw new HttpError("not_found", `no job ${request.params.id} (unknown or expired)`);
       return job;
     },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler }
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
+import type { DecideOptions } from "../../advisor/pipeline.js";
 import { InvalidRequestError, issuesFromZod } from "../../schemas/errors.js";
 import { trimEndChar } from "../../util/text.js";
 import {
@@ -27,7 +28,6 @@ import {
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { ErrorSchema } from "../schemas.js";
-import type { DecideOptions } from "../service.js";
 import { parsedBy } from "../validation.js";
 import { DeadlineHeaderSchema, refuseWhenClosing, requestDeadline, toErrorBody } from "./advisory.js";
 
@@ -165,7 +165,7 @@ const statusOf = (err: unknown): number =>
 /**
  * The OpenID AuthZEN Authorization API 1.0 (docs/authzen.md): Access Evaluation, Access Evaluations
  * (batch, with the three evaluation semantics) and the PDP metadata. Every evaluation goes through the
- * same DecisionService as POST /v1/advisory: modes, control, log, metrics, queue limits.
+ * same DecisionPipeline as POST /v1/advisory: modes, control, log, metrics, queue limits.
  */
 export async function authzenRoutes(
   app: FastifyInstance,

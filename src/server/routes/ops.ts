@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { PolicyError } from "../../policy/load.js";
+import type { Mode } from "../../schemas/common.js";
 import { type Tier, TierSchema } from "../../schemas/decision.js";
 import { formatBytes } from "../../store/errors.js";
-import type { Mode } from "../../store/types.js";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../errors.js";
 import { auditIdentity } from "../plugins/auth.js";
@@ -150,16 +149,10 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     },
     async (request) => {
       if (!ctx.reload)
-        throw new HttpError(409, "not_reloadable", "this service was started without a reloadable policy");
+        throw new HttpError("not_reloadable", "this service was started without a reloadable policy");
       const before = ctx.service.currentAdvisor.versions();
-      let next: Awaited<ReturnType<NonNullable<ServerContext["reload"]>>>;
-      try {
-        next = await ctx.reload();
-      } catch (err) {
-        // A policy that does not load is refused; the running one stays.
-        if (err instanceof PolicyError) throw new HttpError(422, "invalid_policy", err.message);
-        throw err;
-      }
+      // A policy that does not load is refused (422 invalid_policy); the running one stays.
+      const next = await ctx.reload();
       ctx.service.replaceAdvisor(next);
       const versions = next.versions();
       const changed = JSON.stringify(before) !== JSON.stringify(versions);

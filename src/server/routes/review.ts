@@ -3,17 +3,22 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
 import { parseTimeArg } from "../../rollout/duration.js";
-import { DecisionValueSchema } from "../../schemas/common.js";
+import { DecisionValueSchema, ModeSchema } from "../../schemas/common.js";
 import { TierSchema } from "../../schemas/decision.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
-import { DecisionRecordSchema, ModeValueSchema, ReviewCategorySchema } from "../../store/record-schema.js";
-import type { DecisionQuery, DecisionStore, Review } from "../../store/types.js";
+import {
+  type DecisionQuery,
+  DecisionRecordSchema,
+  type Review,
+  ReviewCategorySchema,
+} from "../../schemas/records.js";
+import type { DecisionLog } from "../../store/types.js";
 import { HttpError } from "../errors.js";
 import { auditIdentity } from "../plugins/auth.js";
 import { ErrorSchema, refusedIdentityField } from "../schemas.js";
 
 export interface StoreRouteOptions {
-  store: DecisionStore;
+  store: DecisionLog;
   /** When given, a review that finds a wrong allow on a high-risk action rolls its tier back at once. */
   rollout?: Rollout;
 }
@@ -26,7 +31,7 @@ export const DecisionListQuerySchema = z.strictObject({
   action: z.string().min(1).optional(),
   actor: z.string().min(1).optional(),
   decision: DecisionValueSchema.optional(),
-  mode: ModeValueSchema.optional(),
+  mode: ModeSchema.optional(),
   since: z.string().optional().describe("ISO 8601 date-time, or a duration back from now such as 24h or 7d"),
   until: z.string().optional().describe("ISO 8601 date-time, or a duration back from now"),
   mismatches: bool.optional().describe("true: only decisions whose control differs from the advice"),
@@ -61,8 +66,8 @@ const ReviewedSchema = DecisionRecordSchema.extend({
   rollback: z
     .object({
       tier: TierSchema,
-      from: ModeValueSchema,
-      to: ModeValueSchema,
+      from: ModeSchema,
+      to: ModeSchema,
       reason: z.string(),
       at: z.string(),
     })
@@ -138,11 +143,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
     async (request) => {
       const rec = await store.get(request.params.id);
       if (!rec)
-        throw new HttpError(
-          404,
-          "not_found",
-          `no decision with id "${request.params.id}" in the decision log`,
-        );
+        throw new HttpError("not_found", `no decision with id "${request.params.id}" in the decision log`);
       return rec;
     },
   );
@@ -194,11 +195,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
       const body = request.body;
       const current = await store.get(request.params.id);
       if (!current)
-        throw new HttpError(
-          404,
-          "not_found",
-          `no decision with id "${request.params.id}" in the decision log`,
-        );
+        throw new HttpError("not_found", `no decision with id "${request.params.id}" in the decision log`);
       if (body.category === "agree" && body.finalDecision !== current.decision.decision) {
         throw new InvalidRequestError([
           {
@@ -216,11 +213,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: StoreRouteOptions
       };
       const updated = await store.review(request.params.id, review);
       if (!updated)
-        throw new HttpError(
-          404,
-          "not_found",
-          `no decision with id "${request.params.id}" in the decision log`,
-        );
+        throw new HttpError("not_found", `no decision with id "${request.params.id}" in the decision log`);
       if (opts.rollout) {
         const fired = await opts.rollout.onReview(updated);
         if (fired) {

@@ -2,16 +2,21 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Rollout } from "../../rollout/controller.js";
-import { RolloutError } from "../../rollout/errors.js";
-import { TierStatusSchema } from "../../rollout/schemas.js";
-import { promoteVersion, rollbackVersion, versionStatus } from "../../rollout/versions.js";
-import { ModeValueSchema } from "../../store/record-schema.js";
-import { HttpError } from "../errors.js";
+import { promoteVersion, rollbackVersion, type VersionStore, versionStatus } from "../../rollout/versions.js";
+import { ModeSchema } from "../../schemas/common.js";
+import {
+  GateSchema,
+  TierStatusSchema,
+  VersionEventSchema,
+  VersionSpecSchema,
+} from "../../schemas/rollout.js";
 import { auditIdentity } from "../plugins/auth.js";
 import { ErrorSchema, refusedIdentityField } from "../schemas.js";
 
 export interface RolloutRouteOptions {
   rollout: Rollout;
+  /** Where the prompt/model versions' events and the candidate's decisions are kept. */
+  store: VersionStore;
 }
 
 const TierParams = z.strictObject({ tier: z.string().min(1) });
@@ -22,25 +27,10 @@ export const PromoteBodySchema = z.strictObject({
 });
 export const RollbackBodySchema = z.strictObject({
   reason: z.string().min(1, { error: "say why (the reason is recorded with the rollback)" }).max(10_000),
-  to: ModeValueSchema.optional().describe("default shadow"),
+  to: ModeSchema.optional().describe("default shadow"),
   by: refusedIdentityField("by"),
 });
 
-async function asHttp<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof RolloutError) throw new HttpError(err.statusCode, err.code, err.message);
-    throw err;
-  }
-}
-
-const VersionSpecSchema = z.object({
-  name: z.string(),
-  prompt: z.string().nullable().optional(),
-  model: z.string().nullable().optional(),
-});
-const GateSchema = z.object({ name: z.string(), passed: z.boolean(), detail: z.string() });
 export const VersionStatusSchema = z.object({
   active: VersionSpecSchema.nullable(),
   previous: VersionSpecSchema.nullable(),
@@ -66,16 +56,8 @@ export const VersionStatusSchema = z.object({
     .nullable(),
   gates: z.array(GateSchema),
   mayPromote: z.boolean(),
-  history: z.array(
-    z.object({
-      at: z.string(),
-      kind: z.enum(["promote", "rollback"]),
-      from: VersionSpecSchema.nullable(),
-      to: VersionSpecSchema,
-      by: z.string(),
-      reason: z.string(),
-    }),
-  ),
+  // Without the event's id: the route never sent it.
+  history: z.array(VersionEventSchema.omit({ id: true })),
 });
 const VersionPromoteBodySchema = PromoteBodySchema;
 const VersionRollbackBodySchema = z.strictObject({
@@ -89,7 +71,7 @@ const VersionRollbackBodySchema = z.strictObject({
  */
 export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOptions): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { rollout } = opts;
+  const { rollout, store } = opts;
 
   r.get(
     "/v1/rollout",
@@ -115,7 +97,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
         response: { 200: VersionStatusSchema },
       },
     },
-    async () => versionStatus(rollout.store, rollout.settings),
+    async () => versionStatus(store, rollout.settings),
   );
 
   r.post(
@@ -131,9 +113,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const by = auditIdentity(request);
-      return asHttp(() =>
-        promoteVersion(rollout.store, rollout.settings, by, request.body.note, request.body.force ?? false),
-      );
+      return promoteVersion(store, rollout.settings, by, request.body.note, request.body.force ?? false);
     },
   );
 
@@ -150,7 +130,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const by = auditIdentity(request);
-      return asHttp(() => rollbackVersion(rollout.store, rollout.settings, by, request.body.reason));
+      return rollbackVersion(store, rollout.settings, by, request.body.reason);
     },
   );
 
@@ -170,9 +150,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     },
     async (request) => {
       const by = auditIdentity(request);
-      return asHttp(() =>
-        rollout.promote(request.params.tier, by, request.body.note, request.body.force ?? false),
-      );
+      return rollout.promote(request.params.tier, by, request.body.note, request.body.force ?? false);
     },
   );
 
@@ -191,9 +169,7 @@ export async function rolloutRoutes(app: FastifyInstance, opts: RolloutRouteOpti
     async (request) => {
       const body = request.body;
       const by = auditIdentity(request);
-      return asHttp(() =>
-        rollout.rollback(request.params.tier, body.reason, { by, ...(body.to ? { to: body.to } : {}) }),
-      );
+      return rollout.rollback(request.params.tier, body.reason, { by, ...(body.to ? { to: body.to } : {}) });
     },
   );
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { StatsSchema } from "../../rollout/schemas.js";
 import { computeStats } from "../../rollout/stats.js";
 import { TierSchema } from "../../schemas/decision.js";
+import { StatsSchema } from "../../schemas/rollout.js";
 import { ErrorSchema } from "../schemas.js";
 import { type StoreRouteOptions, timeParam } from "./review.js";
 
