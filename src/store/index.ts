@@ -3,6 +3,7 @@ import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
 import type { DecisionStore, StoreOptions } from "./types.js";
 
+export { appendOnce } from "./append-once.js";
 export { formatBytes, LogFullError, StoreError } from "./errors.js";
 export { MASKED, Masker, maskInput, parseMaskPaths } from "./mask.js";
 export { DEFAULT_SQLITE_SYNC, SQLITE_SYNC_VALUES, type SqliteSync } from "./sqlite-writer-protocol.js";
