@@ -162,8 +162,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
 
   const decide = async (job: Job, data: DecideJob, waitMs: number): Promise<DecideResult> => {
     const decisionId = job.id as string;
-    // An earlier attempt logged it (and died before replying): its logged answer is the answer.
-    const logged = await store.get(decisionId);
+    // A retry: an earlier attempt may have logged it (and died before replying): that is the answer.
+    const logged = job.attemptsStarted > 1 || data.logged ? await store.get(decisionId) : undefined;
     if (logged) return { answer: answerOf(logged), waitMs };
     if (data.logged) {
       throw new UnrecoverableError(
@@ -199,15 +199,16 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       effectiveDecision: effectiveDecision(data.mode, decision.decision, data.control, tier),
       ...(data.control !== undefined ? { control: data.control } : {}),
     };
+    let wrote: boolean;
     try {
-      await appendOnce(store, record);
+      wrote = await appendOnce(store, record);
     } catch (err) {
       // A full log stays full until pruned: no retry. Anything else (the log down) is retried with backoff.
       if (err instanceof LogFullError) throw new UnrecoverableError(failedReason("log_full", err.message));
       throw new Error(failedReason("store_unavailable", (err as Error).message));
     }
     // The answer is what the log holds (masked), whoever wrote it; the request leaves Redis.
-    const stored = (await store.get(decisionId)) ?? masker.record(record);
+    const stored = (wrote ? undefined : await store.get(decisionId)) ?? masker.record(record);
     await job.updateData({ ...data, input: null, logged: true }).catch(() => undefined);
     log.info(
       {
