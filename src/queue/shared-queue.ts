@@ -1,6 +1,7 @@
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { QueueFullError } from "../advisor/patterns/queue.js";
+import { sleep } from "../util/backoff.js";
 import { connectionFor, QUEUE_NAME, QueueConfigError, type QueueTarget } from "./connection.js";
 
 /**
@@ -38,14 +39,16 @@ const WORKERS_TTL_MS = 1000;
 /** When no job finished in the window, a caller refused for a full queue is told to come back after this. */
 const UNKNOWN_DRAIN_RETRY_S = 30;
 const MAX_RETRY_S = 3600;
+/** The longest close() waits for BullMQ to close its connections. */
+const CLOSE_WAIT_MS = 3000;
 /** A slot reserved this recently is kept even though its job is not in Redis yet (it is being added). */
 const RESERVATION_GRACE_MS = 10_000;
 
 /**
  * Reserves one of a caller's slots, atomically: its set holds the ids of its jobs; those whose job is
- * gone or finished (BullMQ's finishedOn) are dropped first, so a slot frees itself when its job ends,
- * whoever finished it and however (a crash included). Returns the caller's live jobs with this one, or
- * minus the live count when the caller is at its limit.
+ * finished (BullMQ's finishedOn) or gone are dropped first, so a slot frees itself when its job ends,
+ * whoever finished it and however (a crash included). A slot just taken counts while its job is being
+ * added. Returns the caller's live jobs with this one, or minus the live count at the limit.
  */
 const RESERVE_SLOT = `
 local members = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
@@ -55,7 +58,8 @@ for i = 1, #members, 2 do
   local id = members[i]
   local key = ARGV[1] .. id
   local recent = tonumber(members[i + 1]) > now - ${RESERVATION_GRACE_MS}
-  if not recent and (redis.call('EXISTS', key) == 0 or redis.call('HEXISTS', key, 'finishedOn') == 1) then
+  local finished = redis.call('HEXISTS', key, 'finishedOn') == 1
+  if finished or (not recent and redis.call('EXISTS', key) == 0) then
     redis.call('ZREM', KEYS[1], id)
   else
     live = live + 1
@@ -103,12 +107,13 @@ export class SharedQueue {
   private readonly waitObservers = new Set<(ms: number) => void>();
   private closed = false;
 
-  private constructor(readonly opts: SharedQueueOptions) {
+  private constructor(
+    readonly opts: SharedQueueOptions,
+    redis: Redis,
+  ) {
     const { target } = opts;
-    this.queue = new Queue(QUEUE_NAME, {
-      connection: connectionFor(target, "producer"),
-      prefix: target.prefix,
-    });
+    this.redis = redis;
+    this.queue = new Queue(QUEUE_NAME, { connection: connectionFor(target, "producer"), prefix: target.prefix });
     // Every synchronous caller waiting for a reply listens for the queue closing.
     this.queue.setMaxListeners(0);
     this.events = new QueueEvents(QUEUE_NAME, {
@@ -116,16 +121,9 @@ export class SharedQueue {
       prefix: target.prefix,
     });
     this.events.setMaxListeners(0);
-    this.redis = new Redis(target.url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 5000,
-      lazyConnect: true,
-    });
     // Reconnection is ioredis's; a lost connection must not crash the process (its commands fail).
     this.queue.on("error", () => undefined);
     this.events.on("error", () => undefined);
-    this.redis.on("error", () => undefined);
     const finished = (returnvalue?: unknown): void => {
       const now = Date.now();
       this.finishedAt.push(now);
@@ -138,25 +136,47 @@ export class SharedQueue {
     this.events.on("failed", () => finished());
   }
 
-  /** Connects (queue, events, probes), or fails within the timeout with a message naming the URL. */
+  /**
+   * Connects, or fails within the timeout with a message naming the URL. Redis is asked first, alone:
+   * BullMQ's objects are made only once it answers (they would keep reconnecting to a Redis that is not
+   * there, and keep the process alive after the error).
+   */
   static async open(opts: SharedQueueOptions): Promise<SharedQueue> {
-    const shared = new SharedQueue(opts);
     const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+    const fail = (err: unknown) =>
+      new QueueConfigError(`--queue ${opts.target.display}: cannot connect: ${(err as Error).message}`);
+    const redis = new Redis(opts.target.url, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: Math.min(5000, timeoutMs),
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
+    let lastError: Error | undefined;
+    redis.on("error", (err: Error) => {
+      lastError = err;
+    });
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (err) {
+      redis.disconnect();
+      throw fail(lastError ?? err);
+    }
+    // Connected: from now on ioredis reconnects whenever the connection drops.
+    redis.options.retryStrategy = (times: number) => Math.min(times * 200, 5000);
+    const shared = new SharedQueue(opts, redis);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        Promise.all([
-          shared.redis.connect(),
-          shared.queue.waitUntilReady(),
-          shared.events.waitUntilReady(),
-        ]).then(() => shared.redis.ping()),
+        Promise.all([shared.queue.waitUntilReady(), shared.events.waitUntilReady()]),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
     } catch (err) {
       await shared.close().catch(() => undefined);
-      throw new QueueConfigError(`--queue ${opts.target.display}: cannot connect: ${(err as Error).message}`);
+      throw fail(err);
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -287,7 +307,11 @@ export class SharedQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // BullMQ's close waits for a connection that never came up (Redis down): bounded, then dropped.
+    await Promise.race([
+      Promise.allSettled([this.events.close(), this.queue.close()]),
+      sleep(CLOSE_WAIT_MS),
+    ]);
     this.redis.disconnect();
   }
 
