@@ -1,7 +1,6 @@
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import { QueueFullError } from "../advisor/patterns/queue.js";
-import { sleep } from "../util/backoff.js";
 import { connectionFor, QUEUE_NAME, QueueConfigError, type QueueTarget } from "./connection.js";
 
 /**
@@ -113,7 +112,10 @@ export class SharedQueue {
   ) {
     const { target } = opts;
     this.redis = redis;
-    this.queue = new Queue(QUEUE_NAME, { connection: connectionFor(target, "producer"), prefix: target.prefix });
+    this.queue = new Queue(QUEUE_NAME, {
+      connection: connectionFor(target, "producer"),
+      prefix: target.prefix,
+    });
     // Every synchronous caller waiting for a reply listens for the queue closing.
     this.queue.setMaxListeners(0);
     this.events = new QueueEvents(QUEUE_NAME, {
@@ -308,10 +310,14 @@ export class SharedQueue {
     if (this.closed) return;
     this.closed = true;
     // BullMQ's close waits for a connection that never came up (Redis down): bounded, then dropped.
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([this.events.close(), this.queue.close()]),
-      sleep(CLOSE_WAIT_MS),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
     ]);
+    clearTimeout(timer);
     this.redis.disconnect();
   }
 
