@@ -1,6 +1,7 @@
 import { Job } from "bullmq";
 import type { DecisionValue, Mode } from "../schemas/common.js";
 import type { Tier } from "../schemas/decision.js";
+import { issuesFromZod } from "../schemas/errors.js";
 import type { ParsedRequest } from "../schemas/request.js";
 import { backoffMs } from "../util/backoff.js";
 import {
@@ -119,9 +120,12 @@ export class SharedJobStore implements JobStore {
     let job: Job | undefined;
     let state: string;
     try {
+      // The state first, then the job: read the other way round, a job finishing in between would be
+      // "completed" without the result the earlier read could not have.
+      state = await this.shared.queue.getJobState(jobId);
+      if (state === "unknown") return undefined;
       job = await Job.fromId(this.shared.queue, jobId);
       if (!job || job.name !== DECIDE) return undefined;
-      state = await job.getState();
     } catch (err) {
       throw new SharedQueueError(
         503,
@@ -140,7 +144,13 @@ export class SharedJobStore implements JobStore {
         status: "failed",
         createdAt,
         completedAt,
-        error: { code: "bad_result", message: "the worker's result could not be read; see the decision log" },
+        error: {
+          code: "bad_result",
+          message: `the worker's result could not be read (${issuesFromZod(r.error)
+            .slice(0, 3)
+            .map((i) => `${i.path}: ${i.message}`)
+            .join("; ")}); the decision log has the decision`,
+        },
       };
     }
     if (state === "failed") {
