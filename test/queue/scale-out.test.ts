@@ -170,19 +170,30 @@ describe.skipIf(!redisOk || !pgOk)("scale-out: 2 sidecars, 2 workers, one Redis,
     // The first half, alternately to both sidecars.
     for (let i = 0; i < JOBS / 2; i++) await submit(i);
     // Midway: some jobs done, and the worker to kill holding one (a job mid-run).
+    // A model job it began just now: it has most of an advisory (0.7 s or more) still to run when killed.
     const victim = await until(
-      "worker-a running a job after some finished",
+      "worker-a just starting a job that needs the model, after some finished",
       async () => {
         const counts = await inspect.getJobCounts("completed");
         if ((counts.completed ?? 0) < (JOBS * 2) / 5) return undefined;
         const active = await inspect.getActive();
-        return active.find((j) => j.processedBy === doomedWorker.name)?.id;
+        return active.find(
+          (j) =>
+            j.processedBy === doomedWorker.name &&
+            Date.now() - (j.processedOn ?? 0) < 150 &&
+            needsModel(j.data.input as Record<string, unknown>),
+        )?.id;
       },
       60_000,
-      20,
+      10,
     );
+    const gone = new Promise((r) => doomedWorker.child.once("exit", r));
     doomedWorker.child.kill("SIGKILL");
     doomedSidecar.child.kill("SIGKILL");
+    await gone;
+    // Killed mid-job: still active, held by the dead worker, until the stalled-job check finds it.
+    const held = await Job.fromId(inspect, victim);
+    expect(held?.finishedOn).toBeUndefined();
     // The second half, still alternately: what the dead sidecar cannot take, the survivor does.
     for (let i = JOBS / 2; i < JOBS; i++) await submit(i);
     expect(accepted).toHaveLength(JOBS);
