@@ -22,6 +22,8 @@ export const FAIL_CLOSED_CAUSES = [
   "network",
   "bad_response",
   "backend_error",
+  "no_worker",
+  "queue_unavailable",
 ] as const;
 export type FailClosedCause = (typeof FAIL_CLOSED_CAUSES)[number];
 
@@ -38,6 +40,8 @@ const WHY: Record<FailClosedCause, string> = {
   network: "The model server could not be reached",
   bad_response: "The model server's answer was malformed",
   backend_error: "The policy interpreter failed",
+  no_worker: "No policy-interpreter worker is connected to the shared queue",
+  queue_unavailable: "The shared queue to the policy-interpreter workers could not be reached",
 };
 
 export const isFailClosedCause = (s: string): s is FailClosedCause =>

@@ -402,9 +402,16 @@ export class DecisionPipeline {
       ...(versions.prompt ? { "policy_advisor.versions.prompt": versions.prompt } : {}),
       ...(deadlineMs ? { "policy_advisor.deadline_ms": deadlineMs } : {}),
     });
+    // When the caller stops waiting: a remote interpreter sends it with its job (queue/remote-interpreter.ts).
+    const deadlineAt = deadlineMs ? Date.now() + deadlineMs : undefined;
     const modelCall = (s: AbortSignal): Promise<Decision> =>
       inSpan(telemetry, "policy_advisor.model", waiting?.context, {}, async (span) => {
-        const d = await advisor.adviseParsed(parsed, { signal: s, decisionId, verdict });
+        const d = await advisor.adviseParsed(parsed, {
+          signal: s,
+          decisionId,
+          verdict,
+          ...(deadlineAt ? { deadlineAt } : {}),
+        });
         span?.span.setAttributes({
           "policy_advisor.source": d.source,
           "policy_advisor.decision": d.decision,

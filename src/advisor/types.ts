@@ -18,6 +18,11 @@ export interface AdviseOptions {
   signal?: AbortSignal;
   /** Milliseconds before the fail-closed fallback answers. */
   deadlineMs?: number;
+  /**
+   * When the caller stops waiting (epoch ms), if the caller enforces the deadline itself: a remote
+   * interpreter carries it with its job, so that a worker does not run what nobody waits for any more.
+   */
+  deadlineAt?: number;
   /** Use this id instead of a fresh one (e.g. an async job id). */
   decisionId?: string;
   /** The rules' verdict on this very request, when the caller already has it: the rules run once. */

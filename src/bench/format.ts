@@ -172,6 +172,27 @@ export function formatBench(r: BenchReport): string {
     );
   } else rows.push(...sectionRows("memory", m, []));
   if (r.peers) rows.push(...peerRows(r.peers));
+  const q = r.queue;
+  if (q && !isSkipped(q)) {
+    const w = (t: typeof q.oneWorker) =>
+      `${t.advisoriesPerSecond} advisories/s (${t.advisories} in ${t.seconds} s)`;
+    rows.push(
+      ["queue", "one worker", w(q.oneWorker)],
+      ["queue", "two workers", `${w(q.twoWorkers)}, ${q.scaling}x`],
+      [
+        "queue",
+        "latency, in-process model",
+        `p50 ${q.latency.inProcessP50Ms} ms, p90 ${q.latency.inProcessP90Ms} ms`,
+      ],
+      [
+        "queue",
+        "latency through the queue",
+        `p50 ${q.latency.queueP50Ms} ms, p90 ${q.latency.queueP90Ms} ms (+${q.latency.addedP50Ms} ms at p50)`,
+      ],
+      ["queue", "conditions", `${q.model}, ${q.threadsPerWorker} thread(s) per worker`],
+      ...q.notes.map((n): Row => ["queue", "note", n]),
+    );
+  } else rows.push(...sectionRows("queue", q, []));
   table.push(...rows);
   return `machine: ${r.machine}\n${table.toString()}\ntotal ${r.durationSec}s\n`;
 }

@@ -4,6 +4,7 @@ import { runEngineBench } from "./engine.js";
 import { runHttpBench, runMemoryBench } from "./http.js";
 import { describeMachine, machineInfo } from "./machine.js";
 import { runPeersBench } from "./peers/index.js";
+import { runQueueBench } from "./queue.js";
 import {
   BENCH_SECTIONS,
   type BenchReport,
@@ -109,6 +110,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   if (only.has("peers")) {
     begin("peers");
     report.peers = await runPeersBench({ progress, quick });
+  }
+  if (only.has("queue")) {
+    begin("queue");
+    report.queue = await runQueueBench({ progress, quick });
   }
   report.durationSec = Math.round((Date.now() - started) / 100) / 10;
   return report;

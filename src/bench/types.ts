@@ -1,7 +1,8 @@
 import type { MachineInfo } from "./machine.js";
+import type { QueueBenchResult } from "./queue.js";
 
-export type BenchSection = "engine" | "http" | "llm" | "memory" | "peers";
-export const BENCH_SECTIONS: readonly BenchSection[] = ["engine", "http", "llm", "memory", "peers"];
+export type BenchSection = "engine" | "http" | "llm" | "memory" | "peers" | "queue";
+export const BENCH_SECTIONS: readonly BenchSection[] = ["engine", "http", "llm", "memory", "peers", "queue"];
 
 /** Where a section reports progress (stderr in the CLI: stdout holds only the result). */
 export type Progress = (message: string) => void;
@@ -173,6 +174,8 @@ export interface BenchReport {
   llm?: Record<string, unknown> | SkippedSection;
   memory?: MemoryBenchResult | SkippedSection;
   peers?: PeersBenchResult;
+  /** The shared queue (src/bench/queue.ts): workers' throughput and the queue's added latency. */
+  queue?: QueueBenchResult | SkippedSection;
 }
 
 export const isSkipped = (v: unknown): v is SkippedSection =>

@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   rate_limited: "too many requests or body bytes from this caller; Retry-After says when to retry",
   // The decision pipeline
   queue_full: "the advisory queue is full; Retry-After says when to retry",
+  caller_queue_full:
+    "this caller has as many jobs on the shared queue as it may (--queue-per-caller); Retry-After",
+  queue_unavailable: "the shared queue (Redis) cannot take or tell a job now; Retry-After says when to retry",
+  no_worker: "no interpreter worker is connected to the shared queue (answered as a fail-closed decision)",
   shutting_down: "the service is shutting down; retry on another instance",
   deadline: "no advice within the deadline (answered as a fail-closed decision, never as an error)",
   log_full: "the decision log is at its size limit: the decision was not recorded, so not acknowledged",

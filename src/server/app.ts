@@ -10,13 +10,16 @@ import Fastify, {
 } from "fastify";
 import { jsonSchemaTransform } from "fastify-type-provider-zod";
 import { Gauge } from "prom-client";
-import type { ModeResolver } from "../advisor/modes.js";
+import { capMode, type ModeResolver } from "../advisor/modes.js";
 import { DecisionCache } from "../advisor/patterns/cache.js";
 import { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import { DecisionPipeline } from "../advisor/pipeline.js";
 import type { Advisor } from "../advisor/types.js";
 import { registerCircuitGauge } from "../llm/circuit-metrics.js";
 import type { LlmBackend } from "../llm/types.js";
+import { type JobClassification, SharedJobStore } from "../queue/jobs.js";
+import { registerQueueMetrics } from "../queue/metrics.js";
+import type { SharedQueue } from "../queue/shared-queue.js";
 import type { DecisionRecord } from "../schemas/records.js";
 import { Masker, scrubberOf } from "../store/mask.js";
 import type { DecisionStore } from "../store/types.js";
@@ -25,7 +28,7 @@ import type { TokenSet } from "./auth.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerContext } from "./context.js";
 import { HttpError } from "./errors.js";
-import { JobTable } from "./jobs.js";
+import { JobTable, LocalJobStore } from "./jobs.js";
 import { shapeCheckedStream } from "./json-limits.js";
 import {
   type ConnectionLimits,
@@ -94,6 +97,11 @@ export interface AppOptions {
   telemetry?: Telemetry | null;
   /** The AuthZEN 1.0 routes' options (docs/authzen.md). */
   authzen?: AuthzenOptions;
+  /**
+   * The shared queue (serve --queue): async jobs go there for the workers, and any sidecar reads them.
+   * Closed with the app, after the last caller waiting on it was answered.
+   */
+  sharedQueue?: SharedQueue | null;
   /** Extra route plugins (review, stats, rollout, ui), registered after the core routes. */
   plugins?: Array<(app: FastifyInstance, ctx: ServerContext) => Promise<void>>;
 }
@@ -219,19 +227,38 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     metrics.jobs.set({ status: "pending" }, c.pending);
     metrics.jobs.set({ status: "finished" }, c.finished);
   });
+  const shutdown = shutdownController();
+  const sharedQueue = opts.sharedQueue ?? null;
+  if (sharedQueue) registerQueueMetrics(metrics.registry, sharedQueue);
+  /** What the accepting sidecar fixes about a queued job: its tier and mode now, and its engine. */
+  const classify = (parsed: Parameters<typeof service.currentAdvisor.verdict>[0]): JobClassification => {
+    const advisor = service.currentAdvisor;
+    const tier = advisor.verdict(parsed).tier;
+    return {
+      tier,
+      mode: capMode(tier, opts.modes.modeFor(tier)),
+      engine: advisor.engine,
+      policy: advisor.policy.revision,
+    };
+  };
   const ctx: ServerContext = {
     service,
     store: opts.store,
     queue,
     cache,
     jobs,
+    jobStore: sharedQueue
+      ? new SharedJobStore(sharedQueue, classify, opts.jobTtlSeconds ?? 3600)
+      : new LocalJobStore(jobs, { service, queue, shutdown: shutdown.signal }),
+    sharedQueue,
     metrics,
     modes: opts.modes,
     llm,
     circuit: opts.circuit ?? null,
     batchMax: opts.batchMax ?? 100,
+    jobTtlMs: (opts.jobTtlSeconds ?? 3600) * 1000,
     authEnabled: (opts.tokens?.size ?? 0) > 0,
-    shutdown: shutdownController(),
+    shutdown,
     closing: false,
     ...(opts.reload ? { reload: opts.reload } : {}),
   };
@@ -301,6 +328,7 @@ export async function buildApp(opts: AppOptions): Promise<BuiltApp> {
     await service.drain();
     await opts.store.close();
     await service.currentAdvisor.close();
+    await sharedQueue?.close();
   });
 
   return { app, ctx, routes };

@@ -110,6 +110,15 @@ export const ServeConfigSchema = z
     deadlineMs: int("a deadline in milliseconds", 1, 600_000).default(10_000),
     queueSize: int("a queue size", 0, 1_000_000).default(256),
     concurrency: int("a concurrency", 1, 1024).optional(),
+    /** The shared queue on Redis (redis://HOST:PORT): async jobs and model calls go to policy-advisor workers. */
+    queue: z
+      .string()
+      .regex(/^rediss?:\/\//i, { error: "expected a Redis URL such as redis://127.0.0.1:6379" })
+      .optional(),
+    /** Most jobs waiting in the shared queue across every sidecar; one more is refused with 429. */
+    queueMax: int("a shared queue length", 1, 10_000_000).default(1000),
+    /** Most async jobs one caller may have waiting or running in the shared queue. */
+    queuePerCaller: int("a number of jobs per caller", 1, 10_000_000).default(250),
     batchMax: int("a batch limit", 1, 10_000).default(100),
     bodyLimit: size.default(1024 * 1024),
     tokensFile: z.string().min(1).optional(),
@@ -192,6 +201,9 @@ export const ENV_NAMES: Record<keyof ServeConfig, string> = {
   deadlineMs: "POLICY_ADVISOR_DEADLINE_MS",
   queueSize: "POLICY_ADVISOR_QUEUE_SIZE",
   concurrency: "POLICY_ADVISOR_CONCURRENCY",
+  queue: "POLICY_ADVISOR_QUEUE",
+  queueMax: "POLICY_ADVISOR_QUEUE_MAX",
+  queuePerCaller: "POLICY_ADVISOR_QUEUE_PER_CALLER",
   batchMax: "POLICY_ADVISOR_BATCH_MAX",
   bodyLimit: "POLICY_ADVISOR_BODY_LIMIT",
   tokensFile: "POLICY_ADVISOR_TOKENS_FILE",

@@ -4,8 +4,10 @@ import type { AdvisoryQueue } from "../advisor/patterns/queue.js";
 import type { DecisionPipeline } from "../advisor/pipeline.js";
 import type { Advisor } from "../advisor/types.js";
 import type { LlmBackend } from "../llm/types.js";
+import type { JobStore } from "../queue/jobs.js";
+import type { SharedQueue } from "../queue/shared-queue.js";
 import type { DecisionStore } from "../store/types.js";
-import type { JobTable } from "./jobs.js";
+import type { JobTable, ServerJobSubmission } from "./jobs.js";
 import type { ServerMetrics } from "./metrics.js";
 
 /** What the routes share: built once per app by buildApp. */
@@ -14,13 +16,20 @@ export interface ServerContext {
   store: DecisionStore;
   queue: AdvisoryQueue;
   cache: DecisionCache | null;
+  /** The in-process job table (the embedded store's; empty when jobs go to the shared queue). */
   jobs: JobTable;
+  /** Where POST /v1/jobs puts a job and GET /v1/jobs/:id reads it: in-process, or the shared queue. */
+  jobStore: JobStore<ServerJobSubmission>;
+  /** The shared queue (serve --queue), or null. */
+  sharedQueue: SharedQueue | null;
   metrics: ServerMetrics;
   modes: ModeResolver;
   llm: LlmBackend | null;
   /** State of the circuit breaker in front of the model, when there is one. */
   circuit: (() => "closed" | "open" | "half_open") | null;
   batchMax: number;
+  /** How long a finished async job stays readable (--job-ttl), in ms: also the longest job deadline. */
+  jobTtlMs: number;
   /** Bearer tokens are required (any token configured). */
   authEnabled: boolean;
   /** Aborted when shutdown begins: running advisories stop and fail closed. */

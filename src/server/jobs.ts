@@ -1,6 +1,11 @@
+import type { Context } from "@opentelemetry/api";
+import type { FastifyBaseLogger } from "fastify";
 import { LRUCache } from "lru-cache";
-import type { AdvisoryAnswer } from "../advisor/pipeline.js";
-import type { ErrorBody } from "./errors.js";
+import { type AdvisoryQueue, QueueFullError } from "../advisor/patterns/queue.js";
+import type { AdvisoryAnswer, DecisionPipeline } from "../advisor/pipeline.js";
+import type { JobStore, JobSubmission } from "../queue/jobs.js";
+import { type ErrorBody, HttpError } from "./errors.js";
+import { toErrorBody } from "./routes/advisory.js";
 
 export type JobView =
   | { jobId: string; status: "pending"; createdAt: string }
@@ -48,5 +53,58 @@ export class JobTable {
 
   counts(): { pending: number; finished: number } {
     return { pending: this.pending.size, finished: this.done.size };
+  }
+}
+
+/** A job as the routes submit it: with the request's log and trace, for the in-process store. */
+export interface ServerJobSubmission extends JobSubmission {
+  log: FastifyBaseLogger;
+  traceContext?: Context;
+}
+
+/**
+ * The embedded job store (no --queue): jobs decided in this process, through its own advisory queue, and
+ * kept in a JobTable. A job accepted here is lost if this process dies, and other sidecars do not see it.
+ */
+export class LocalJobStore implements JobStore<ServerJobSubmission> {
+  readonly durable = false;
+
+  constructor(
+    readonly table: JobTable,
+    private readonly deps: { service: DecisionPipeline; queue: AdvisoryQueue; shutdown: AbortSignal },
+  ) {}
+
+  async submit(job: ServerJobSubmission): Promise<void> {
+    const { service, queue, shutdown } = this.deps;
+    // Refuse at once rather than accept a job that cannot be queued.
+    if (queue.isFull()) throw new QueueFullError(queue.retryAfterSeconds(), queue.capacity);
+    this.table.start(job.jobId);
+    service
+      .decide(
+        { parsed: job.parsed, ...(job.control !== undefined ? { control: job.control } : {}) },
+        {
+          decisionId: job.jobId,
+          deadlineMs: job.deadlineMs ?? null,
+          log: job.log,
+          signal: shutdown,
+          ...(job.traceContext ? { traceContext: job.traceContext } : {}),
+        },
+      )
+      .then(
+        (result) => this.table.finish(job.jobId, { result }),
+        (err: unknown) => {
+          if (!(err instanceof QueueFullError || err instanceof HttpError))
+            job.log.error({ err }, "job failed");
+          this.table.finish(job.jobId, { error: toErrorBody(err) });
+        },
+      );
+  }
+
+  async get(jobId: string): Promise<JobView | undefined> {
+    return this.table.get(jobId);
+  }
+
+  async counts(): Promise<{ pending: number; finished: number }> {
+    return this.table.counts();
   }
 }

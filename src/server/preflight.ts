@@ -14,8 +14,10 @@ export function checkServeConfig(config: ServeConfig, env: NodeJS.ProcessEnv): T
         "or POLICY_ADVISOR_TOKEN / POLICY_ADVISOR_REVIEWER_TOKEN",
     );
   }
-  if (config.engine !== "rules" && !config.model && !config.llmUrl) {
-    throw new ConfigError(`--engine ${config.engine} needs a model: --model FILE (GGUF) or --llm-url URL`);
+  if (config.engine !== "rules" && !config.model && !config.llmUrl && !config.queue) {
+    throw new ConfigError(
+      `--engine ${config.engine} needs a model: --model FILE (GGUF) or --llm-url URL, or workers: --queue redis://HOST:PORT`,
+    );
   }
   return tokens;
 }

@@ -82,6 +82,8 @@ export const ReadySchema = z.object({
     /** The decision log's size and limit, e.g. "12.5 MB of 1.0 GB (1%)" or "12.5 MB (no limit)". */
     logSize: z.string(),
     circuit: z.enum(["closed", "open", "half_open"]).nullable(),
+    /** With --queue: the shared queue and its workers, e.g. "redis://10.0.0.5:6379: 2 workers". */
+    queue: z.string().optional(),
   }),
 });
 
@@ -102,6 +104,25 @@ export const RuntimeSchema = z.object({
   versions: DecisionSchema.shape.versions,
   jobs: z.object({ pending: z.number(), finished: z.number() }),
   modes: z.record(TierSchema, ModeSchema),
+  /** With --queue: the shared queue, the whole deployment's numbers (every sidecar sees the same). */
+  sharedQueue: z
+    .object({
+      url: z.string(),
+      workers: z.number(),
+      waiting: z.number(),
+      active: z.number(),
+      delayed: z.number(),
+      completed: z.number(),
+      failed: z.number(),
+      capacity: z.number(),
+      perCaller: z.number(),
+      drainPerSecond: z.number().nullable(),
+      oldestWaitSeconds: z.number(),
+      stalled: z.number(),
+      retries: z.number(),
+    })
+    .or(z.object({ url: z.string(), error: z.string() }))
+    .optional(),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

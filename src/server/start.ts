@@ -6,6 +6,9 @@ import { CircuitBreakerBackend } from "../llm/circuit.js";
 import type { LlmBackend } from "../llm/types.js";
 import { packageRoot } from "../paths.js";
 import { loadPolicy } from "../policy/load.js";
+import { parseQueueUrl, QueueConfigError } from "../queue/connection.js";
+import { createRemoteInterpreter } from "../queue/remote-interpreter.js";
+import { SharedQueue } from "../queue/shared-queue.js";
 import { DEFAULT_ROLLOUT, loadRolloutConfig } from "../rollout/config.js";
 import { Rollout, type StartupOptions } from "../rollout/controller.js";
 import { RolloutError } from "../rollout/errors.js";
@@ -24,6 +27,9 @@ import { rolloutRoutesFor } from "./routes/rollout.js";
 import { statsRoutesFor } from "./routes/stats.js";
 import { uiRoutes } from "./routes/ui.js";
 import { VersionManager } from "./versions.js";
+
+/** A sidecar without a model: how many calls it has in flight to the workers at most (each one waits). */
+const REMOTE_CONCURRENCY = 64;
 
 export interface RunningService extends BuiltApp {
   url: string;
@@ -73,6 +79,15 @@ export async function startService(
   startup: StartupOptions = {},
 ): Promise<RunningService> {
   const tokens = checkServeConfig(config, env);
+  let queueTarget: ReturnType<typeof parseQueueUrl> | undefined;
+  try {
+    queueTarget = config.queue ? parseQueueUrl(config.queue) : undefined;
+  } catch (err) {
+    if (err instanceof QueueConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  // A sidecar with the shared queue and no model of its own: the workers interpret (queue/remote-interpreter.ts).
+  const remote = queueTarget !== undefined && config.engine !== "rules" && !config.model && !config.llmUrl;
   const policy = loadPolicy(config.policy);
   const rollout = config.rollout ? loadRolloutConfig(config.rollout) : DEFAULT_ROLLOUT;
   const metrics = new ServerMetrics();
@@ -123,12 +138,29 @@ export async function startService(
     if (err instanceof RolloutError) throw startupError(config, err);
     throw err;
   }
+  let shared: SharedQueue | null = null;
+  if (queueTarget) {
+    try {
+      shared = await SharedQueue.open({
+        target: queueTarget,
+        maxWaiting: config.queueMax,
+        perCaller: config.queuePerCaller,
+        jobTtlSeconds: config.jobTtl,
+      });
+    } catch (err) {
+      modes.stop();
+      await store.close();
+      if (err instanceof QueueConfigError) throw new ConfigError(err.message);
+      throw err;
+    }
+    logger.info({ queue: queueTarget.display, remote }, "shared queue connected");
+  }
   let llm: LlmBackend | null = null;
   let circuit: CircuitBreakerBackend | null = null;
   let currentPolicy = policy;
   // Prompt/model versions: the live one and a shadow candidate (docs/rollout.md, "Version changes").
   const versions =
-    config.engine === "rules"
+    config.engine === "rules" || remote
       ? null
       : new VersionManager({
           config,
@@ -158,11 +190,14 @@ export async function startService(
     }
   } catch (err) {
     await versions?.close();
+    await shared?.close();
     await store.close();
     throw err;
   }
   const makeAdvisor = (p = policy): Advisor =>
-    createAdvisor({ policy: p, engine: config.engine, ...(llm ? { llm } : {}) });
+    remote && shared && config.engine !== "rules"
+      ? createRemoteInterpreter({ policy: p, engine: config.engine, shared, maxWaitMs: config.deadlineMs })
+      : createAdvisor({ policy: p, engine: config.engine, ...(llm ? { llm } : {}) });
   /** A new policy file, and the live version the log names (a promotion or rollback switches models). */
   const reloadAdvisor = async (): Promise<Advisor> => {
     currentPolicy = loadPolicy(config.policy);
@@ -195,7 +230,13 @@ export async function startService(
       },
       deadlineMs: config.deadlineMs,
       queueSize: config.queueSize,
-      ...(config.concurrency !== undefined ? { concurrency: config.concurrency } : {}),
+      // Without a model here, the calls in flight to the workers: each only waits for its reply.
+      ...(config.concurrency !== undefined
+        ? { concurrency: config.concurrency }
+        : remote
+          ? { concurrency: REMOTE_CONCURRENCY }
+          : {}),
+      sharedQueue: shared,
       batchMax: config.batchMax,
       bodyLimit: config.bodyLimit,
       mask: rollout.mask,
@@ -233,6 +274,7 @@ export async function startService(
   } catch (err) {
     await store.close();
     await llm?.close();
+    await shared?.close();
     await telemetry?.shutdown();
     throw err;
   }

@@ -4,6 +4,7 @@ import { openSqliteStore } from "./sqlite.js";
 import type { SqliteStoreOptions } from "./sqlite-options.js";
 import type { DecisionStore, StoreOptions } from "./types.js";
 
+export { appendOnce } from "./append-once.js";
 export { formatBytes, LogFullError, StoreError } from "./errors.js";
 export { MASKED, Masker, maskInput, parseMaskPaths } from "./mask.js";
 export {

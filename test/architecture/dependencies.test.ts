@@ -60,36 +60,79 @@ const TRANSPORT_PACKAGES = [
 /** For each concern, the concerns and packages it may not import. */
 const RULES: Record<string, { folders: string[]; packages: string[] }> = {
   schemas: {
-    folders: ["server", "store", "cli", "advisor", "engine", "llm", "rollout", "eval", "bench", "doctor"],
+    folders: [
+      "server",
+      "store",
+      "cli",
+      "advisor",
+      "engine",
+      "llm",
+      "rollout",
+      "eval",
+      "bench",
+      "doctor",
+      "queue",
+    ],
     packages: TRANSPORT_PACKAGES,
   },
   util: {
-    folders: ["server", "store", "cli", "advisor", "engine", "llm", "rollout", "eval", "bench", "doctor"],
+    folders: [
+      "server",
+      "store",
+      "cli",
+      "advisor",
+      "engine",
+      "llm",
+      "rollout",
+      "eval",
+      "bench",
+      "doctor",
+      "queue",
+    ],
     packages: TRANSPORT_PACKAGES,
   },
   policy: {
-    folders: ["server", "store", "cli", "advisor", "llm", "rollout", "eval", "bench", "doctor"],
+    folders: ["server", "store", "cli", "advisor", "llm", "rollout", "eval", "bench", "doctor", "queue"],
     packages: TRANSPORT_PACKAGES,
   },
   engine: {
-    folders: ["server", "store", "cli", "advisor", "llm", "rollout", "eval", "bench", "doctor"],
+    folders: ["server", "store", "cli", "advisor", "llm", "rollout", "eval", "bench", "doctor", "queue"],
     packages: TRANSPORT_PACKAGES,
   },
   advisor: {
-    folders: ["server", "store", "cli", "rollout", "eval", "bench", "doctor"],
+    folders: ["server", "store", "cli", "rollout", "eval", "bench", "doctor", "queue"],
     packages: TRANSPORT_PACKAGES,
   },
   prompts: {
-    folders: ["server", "store", "cli", "rollout", "eval", "bench", "doctor"],
+    folders: ["server", "store", "cli", "rollout", "eval", "bench", "doctor", "queue"],
     packages: TRANSPORT_PACKAGES,
   },
   llm: {
-    folders: ["server", "store", "cli", "rollout", "eval", "bench", "doctor"],
+    folders: ["server", "store", "cli", "rollout", "eval", "bench", "doctor", "queue"],
     packages: ["fastify", "pg", "better-sqlite3", "commander"],
   },
-  eval: { folders: ["server", "store", "cli"], packages: ["fastify", "pg", "better-sqlite3", "commander"] },
-  rollout: { folders: ["server", "cli"], packages: ["fastify", "commander"] },
-  store: { folders: ["server", "cli", "advisor", "rollout"], packages: ["fastify", "commander"] },
+  eval: {
+    folders: ["server", "store", "cli", "queue"],
+    packages: ["fastify", "pg", "better-sqlite3", "commander"],
+  },
+  rollout: { folders: ["server", "cli", "queue"], packages: ["fastify", "commander"] },
+  store: { folders: ["server", "cli", "advisor", "rollout", "queue"], packages: ["fastify", "commander"] },
+  /**
+   * The shared queue (BullMQ on Redis) sits beside the server: it may use the advisor, schemas, store and
+   * util layers (through their interfaces), never the HTTP server or the command line above it.
+   */
+  queue: {
+    folders: ["server", "cli", "rollout", "eval", "bench", "doctor"],
+    packages: [
+      "fastify",
+      "@fastify/static",
+      "@fastify/swagger",
+      "pg",
+      "better-sqlite3",
+      "commander",
+      "autocannon",
+    ],
+  },
   telemetry: {
     folders: ["server", "store", "cli", "advisor", "rollout", "eval", "bench"],
     packages: TRANSPORT_PACKAGES,

@@ -197,4 +197,22 @@ describe("patterns with a slow model (engine llm)", () => {
     expect(job.status).toBe("done");
     expect(job.result).toMatchObject({ decisionId: jobId, source: "llm" });
   });
+
+  it("an async job with X-Deadline-Ms is answered by the fail-closed fallback once the deadline passes", async () => {
+    model.delayMs = 2000;
+    svc = await serve(model, dir, {});
+    const res = await post(`${svc.url}/v1/jobs`, readSituation, { "x-deadline-ms": "200" });
+    expect(res.status).toBe(202);
+    const { jobId } = await res.json().then(loose);
+    let job = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json().then(loose);
+    for (let i = 0; i < 100 && job.status === "pending"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = await (await fetch(`${svc.url}/v1/jobs/${jobId}`)).json().then(loose);
+    }
+    expect(job.status).toBe("done");
+    expect(job.result).toMatchObject({ decisionId: jobId, source: "fallback", fallbackCause: "deadline" });
+    const bad = await post(`${svc.url}/v1/jobs`, readSituation, { "x-deadline-ms": "soon" });
+    expect(bad.status).toBe(400);
+    expect((await bad.json().then(loose)).error.issues[0].path).toBe("headers.x-deadline-ms");
+  });
 });

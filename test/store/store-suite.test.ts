@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MASKED, openStore } from "../../src/store/index.js";
+import { appendOnce, MASKED, openStore } from "../../src/store/index.js";
 import type { DecisionStore } from "../../src/store/types.js";
 import { externalAvailable } from "../helpers/external.js";
 import { startWriter } from "./child.js";
@@ -155,6 +155,24 @@ for (const b of backends) {
       } finally {
         await reopened.close();
       }
+    });
+
+    it("appendOnce is idempotent by decision id: a record appended twice, or by two at once, is logged once", async () => {
+      const first = makeRecord({ id: "once-1", actor: "user:once", decision: "deny" });
+      // Two workers racing for one retried job, and a third attempt after both.
+      const raced = await Promise.all([
+        appendOnce(store, first),
+        appendOnce(store, { ...first, decision: { ...first.decision, decision: "allow" } }),
+      ]);
+      expect(raced.filter(Boolean)).toHaveLength(1);
+      expect(await appendOnce(store, first)).toBe(false);
+      expect(await store.count({ actor: "user:once" })).toBe(1);
+      // The record kept is the one that won, whole, not a mix of the two.
+      const kept = await store.get("once-1");
+      const winner = raced[0] ? "deny" : "allow";
+      expect(kept?.decision.decision).toBe(winner);
+      expect(await appendOnce(store, makeRecord({ id: "once-2", actor: "user:once" }))).toBe(true);
+      expect(await store.count({ actor: "user:once" })).toBe(2);
     });
 
     it("filters, searches, orders newest first and pages", async () => {

@@ -71,4 +71,22 @@ export interface Runtime {
   engine?: string;
   versions?: Decision["versions"];
   jobs?: { pending: number; finished: number };
+  /** With serve --queue: the shared queue on Redis (the whole deployment's numbers), or why it is unreadable. */
+  sharedQueue?:
+    | {
+        url: string;
+        workers: number;
+        waiting: number;
+        active: number;
+        delayed: number;
+        completed: number;
+        failed: number;
+        capacity: number;
+        perCaller: number;
+        drainPerSecond: number | null;
+        oldestWaitSeconds: number;
+        stalled: number;
+        retries: number;
+      }
+    | { url: string; error: string };
 }

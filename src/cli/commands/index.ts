@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   eval: async () => (await import("./eval.js")).registerEval,
   bench: async () => (await import("./bench.js")).registerBench,
   serve: async () => (await import("./serve.js")).registerServe,
+  worker: async () => (await import("./worker.js")).registerWorker,
   report: async () => (await import("./report.js")).registerReport,
   replay: async () => (await import("./replay.js")).registerReplay,
   rollout: async () => (await import("./rollout.js")).registerRollout,

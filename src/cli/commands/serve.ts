@@ -109,6 +109,24 @@ const OPTIONS: OptionSpec[] = [
     help: "advisories run at once (default: the model's parallel sequences, 4 for rules)",
   },
   {
+    key: "queue",
+    flag: "--queue <redis-url>",
+    help:
+      "share the work through Redis (BullMQ): async jobs survive this process and any sidecar reads them; " +
+      "without --model, advice that needs the model goes to policy-advisor worker processes " +
+      "(redis://HOST:PORT[/db][?prefix=name]; default: the in-process queue)",
+  },
+  {
+    key: "queueMax",
+    flag: "--queue-max <n>",
+    help: "with --queue: most jobs waiting in the shared queue; beyond, 429 with Retry-After (default 1000)",
+  },
+  {
+    key: "queuePerCaller",
+    flag: "--queue-per-caller <n>",
+    help: "with --queue: most async jobs one caller (token, else address) may have waiting or running (default 250)",
+  },
+  {
     key: "batchMax",
     flag: "--batch-max <n>",
     help: "most requests in one POST /v1/advisory/batch (default 100)",

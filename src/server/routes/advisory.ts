@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { newDecisionId } from "../../advisor/decision-id.js";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import type { AdvisoryInput } from "../../advisor/pipeline.js";
+import { SharedQueueError } from "../../queue/shared-queue.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import type { ServerContext } from "../context.js";
 import { type ErrorBody, errorAnswer, HttpError } from "../errors.js";
@@ -40,6 +42,12 @@ export function toErrorBody(err: unknown): ErrorBody["error"] {
  * It can only shorten the service's deadline, never lengthen it.
  */
 export function requestDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
+  const n = deadlineHeader(request);
+  return n === undefined ? undefined : Math.min(n, ctx.service.deadlineMs);
+}
+
+/** X-Deadline-Ms as sent, refused with a message naming it when it is not a whole number >= 1. */
+function deadlineHeader(request: FastifyRequest): number | undefined {
   const raw = request.headers["x-deadline-ms"];
   if (raw === undefined) return undefined;
   const value = Array.isArray(raw) ? raw[0] : raw;
@@ -52,7 +60,36 @@ export function requestDeadline(request: FastifyRequest, ctx: ServerContext): nu
       },
     ]);
   }
-  return Math.min(n, ctx.service.deadlineMs);
+  return n;
+}
+
+/**
+ * An async job's own deadline (X-Deadline-Ms): past it, a job still waiting is answered by the fail-closed
+ * fallback instead of being run. At most the job retention (--job-ttl); none when the header is absent.
+ */
+function jobDeadline(request: FastifyRequest, ctx: ServerContext): number | undefined {
+  const n = deadlineHeader(request);
+  return n === undefined ? undefined : Math.min(n, ctx.jobTtlMs);
+}
+
+/** Who a job counts against for the per-caller limit: the token's name, else the address (as a digest). */
+function callerOf(request: FastifyRequest): string {
+  const who = request.principal?.name ? `token:${request.principal.name}` : `address:${request.ip}`;
+  return createHash("sha256").update(who, "utf8").digest("hex").slice(0, 32);
+}
+
+/** The shared queue's refusals in the contract's error format: 429 or 503, with Retry-After. */
+async function sharedQueueErrors<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof SharedQueueError) {
+      throw new HttpError(err.code, err.message, {
+        "Retry-After": String(err.retryAfterSeconds),
+      });
+    }
+    throw err;
+  }
 }
 
 export function refuseWhenClosing(ctx: ServerContext): void {
@@ -165,34 +202,28 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
       config: { role: "caller" },
       schema: {
         summary: "Queue one request; poll GET /v1/jobs/:id for the decision",
+        headers: DeadlineHeaderSchema,
         body: advisoryBody,
-        response: { 202: JobAcceptedSchema, 400: ErrorSchema, 429: ErrorSchema },
+        response: { 202: JobAcceptedSchema, 400: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
       refuseWhenClosing(ctx);
-      // Refuse at once rather than accept a job that cannot be queued.
-      if (ctx.queue.isFull()) throw new QueueFullError(ctx.queue.retryAfterSeconds(), ctx.queue.capacity);
+      const deadlineMs = jobDeadline(request, ctx);
       // The job's id is its decision's id: a UUIDv7 like every decision id (INTERFACES.md).
       const jobId = newDecisionId();
-      ctx.jobs.start(jobId);
-      const log = request.log.child({ jobId });
-      ctx.service
-        .decide(request.body as unknown as AdvisoryInput, {
-          decisionId: jobId,
-          deadlineMs: null,
-          log,
-          signal: ctx.shutdown.signal,
+      const input = request.body as unknown as AdvisoryInput;
+      await sharedQueueErrors(() =>
+        ctx.jobStore.submit({
+          jobId,
+          parsed: input.parsed,
+          ...(input.control !== undefined ? { control: input.control } : {}),
+          caller: callerOf(request),
+          ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+          log: request.log.child({ jobId }),
           ...(request.traceContext ? { traceContext: request.traceContext } : {}),
-        })
-        .then(
-          (result) => ctx.jobs.finish(jobId, { result }),
-          (err: unknown) => {
-            if (!(err instanceof QueueFullError || err instanceof HttpError))
-              log.error({ err }, "job failed");
-            ctx.jobs.finish(jobId, { error: toErrorBody(err) });
-          },
-        );
+        }),
+      );
       reply.code(202).header("Location", `/v1/jobs/${jobId}`);
       return { jobId, status: "pending" as const, location: `/v1/jobs/${jobId}` };
     },
@@ -205,11 +236,11 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
       schema: {
         summary: "A queued request: pending, or done with the decision, or failed with the error",
         params: JobParamsSchema,
-        response: { 200: JobViewSchema, 404: ErrorSchema },
+        response: { 200: JobViewSchema, 404: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request) => {
-      const job = ctx.jobs.get(request.params.id);
+      const job = await sharedQueueErrors(() => ctx.jobStore.get(request.params.id));
       if (!job) throw new HttpError("not_found", `no job ${request.params.id} (unknown or expired)`);
       return job;
     },

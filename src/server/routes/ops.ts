@@ -20,6 +20,17 @@ function circuitOf(ctx: ServerContext): CircuitState | null {
   return ctx.circuit ? ctx.circuit() : null;
 }
 
+/** The shared queue's numbers for /v1/runtime, or why they cannot be read. */
+async function sharedQueueState(ctx: ServerContext) {
+  const shared = ctx.sharedQueue;
+  if (!shared) return undefined;
+  try {
+    return await shared.snapshot();
+  } catch (err) {
+    return { url: shared.target.display, error: (err as Error).message };
+  }
+}
+
 /** Liveness, readiness, metrics, runtime state, OpenAPI, and policy reload. */
 export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -45,7 +56,14 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     async (_request, reply) => {
       const advisor = ctx.service.currentAdvisor;
       const circuit = circuitOf(ctx);
-      const checks = {
+      const checks: {
+        policy: string;
+        model: string | null;
+        store: string;
+        logSize: string;
+        circuit: CircuitState | null;
+        queue?: string;
+      } = {
         policy: `${advisor.policy.doc.id}@${advisor.policy.revision}`,
         model: ctx.llm ? ctx.llm.modelId : null,
         store: "ok",
@@ -74,6 +92,20 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       } catch (err) {
         checks.store = `not writable: ${(err as Error).message}`;
         reasons.push(`decision log ${checks.store}`);
+      }
+      if (ctx.sharedQueue) {
+        const q = await ctx.sharedQueue.health();
+        const where = ctx.sharedQueue.target.display;
+        if (!q.ok) {
+          checks.queue = `${where}: unreachable (${q.error})`;
+          reasons.push(`the shared queue ${checks.queue}; jobs cannot be accepted`);
+        } else {
+          checks.queue = `${where}: ${q.workers} worker${q.workers === 1 ? "" : "s"}`;
+          // Without a worker, whatever needs the model fails closed and jobs wait: with the LLM as the
+          // only engine that is every answer; otherwise the rules still decide what they decide alone.
+          const none = `no worker is connected to the shared queue ${where}: advice that needs the model fails closed and jobs wait; start policy-advisor worker`;
+          if (q.workers === 0) (advisor.engine === "llm" ? reasons : warnings).push(none);
+        }
       }
       // With the LLM as the only engine an open circuit means every answer would be a fallback.
       if (circuit === "open" && advisor.engine === "llm")
@@ -126,8 +158,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext): Promi
         circuit: circuitOf(ctx),
         engine: advisor.engine,
         versions: advisor.versions(),
-        jobs: ctx.jobs.counts(),
+        jobs: await ctx.jobStore.counts(),
         modes,
+        ...(ctx.sharedQueue ? { sharedQueue: await sharedQueueState(ctx) } : {}),
       };
     },
   );

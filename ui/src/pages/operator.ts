@@ -1,7 +1,7 @@
 import { api } from "../api.js";
 import { mountChart } from "../charts.js";
 import { h, render } from "../dom.js";
-import { humanize, pct, RATES_EXPLAINED } from "../format.js";
+import { humanize, ms, pct, RATES_EXPLAINED } from "../format.js";
 import type { Page, PageContext } from "../page.js";
 import { href } from "../router.js";
 import type { Runtime, SeriesPoint, Stats, Tier } from "../types.js";
@@ -39,6 +39,30 @@ function runtimePanel(rt: Runtime): HTMLElement {
   if (rt.llm) pairs.push(["Prompt", rt.llm.prompt]);
   if (rt.versions) pairs.push(["Policy version", rt.versions.policy]);
   if (rt.jobs) pairs.push(["Async jobs", `${rt.jobs.pending} pending, ${rt.jobs.finished} finished`]);
+  const q = rt.sharedQueue;
+  if (q && "error" in q) pairs.push(["Shared queue", `${q.url}: unreachable (${q.error})`]);
+  else if (q) {
+    pairs.push(
+      ["Shared queue", q.url],
+      [
+        "Workers alive",
+        q.workers === 0 ? "none: advice that needs the model fails closed" : String(q.workers),
+      ],
+      [
+        "Queue depth",
+        `${q.waiting} waiting of ${q.capacity}, ${q.active} running, ${q.delayed} waiting to retry`,
+      ],
+      ["Shared queue wait", `oldest waiting ${ms(q.oldestWaitSeconds * 1000)}`],
+      [
+        "Drain rate",
+        q.drainPerSecond === null
+          ? "no job finished in the last minute"
+          : `${q.drainPerSecond.toFixed(2)} jobs/s`,
+      ],
+      ["Stalls and retries", `${q.stalled} stalled (worker gone mid-job), ${q.retries} retried`],
+      ["Jobs finished", `${q.completed} done, ${q.failed} failed (kept for --job-ttl)`],
+    );
+  }
   return facts("Runtime", pairs);
 }
 
