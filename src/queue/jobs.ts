@@ -108,7 +108,6 @@ export class SharedJobStore implements JobStore {
     } catch (err) {
       await this.shared.releaseSlot(job.caller, job.jobId);
       throw new SharedQueueError(
-        503,
         "queue_unavailable",
         `the shared queue ${this.shared.target.display} did not take the job: ${(err as Error).message}`,
         5,
@@ -128,7 +127,6 @@ export class SharedJobStore implements JobStore {
       if (!job || job.name !== DECIDE) return undefined;
     } catch (err) {
       throw new SharedQueueError(
-        503,
         "queue_unavailable",
         `the shared queue ${this.shared.target.display} is unavailable: ${(err as Error).message}`,
         5,

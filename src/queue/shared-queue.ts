@@ -6,11 +6,10 @@ import { connectionFor, QUEUE_NAME, QueueConfigError, type QueueTarget } from ".
 
 /**
  * The shared queue cannot take or tell a job now (Redis unreachable), or this caller has as many jobs
- * waiting as it may. The HTTP layer answers `status` with `code`, and Retry-After.
+ * waiting as it may. The HTTP layer answers its code's status (429 or 503) with Retry-After.
  */
 export class SharedQueueError extends CodedError<"queue_unavailable" | "caller_queue_full"> {
   constructor(
-    readonly status: 429 | 503,
     code: "queue_unavailable" | "caller_queue_full",
     message: string,
     readonly retryAfterSeconds: number,
@@ -242,7 +241,6 @@ export class SharedQueue {
     );
     if (n < 0) {
       throw new SharedQueueError(
-        429,
         "caller_queue_full",
         `this caller has ${-n} jobs waiting or running, the most one caller may have (--queue-per-caller ${this.opts.perCaller}); retry when some have finished`,
         this.retryAfterSeconds(-n),
@@ -333,7 +331,6 @@ export class SharedQueue {
     } catch (err) {
       if (err instanceof SharedQueueError || err instanceof QueueFullError) throw err;
       throw new SharedQueueError(
-        503,
         "queue_unavailable",
         `the shared queue ${this.opts.target.display} is unavailable: ${(err as Error).message}`,
         5,

@@ -5,7 +5,6 @@ import { z } from "zod";
 import { newDecisionId } from "../../advisor/decision-id.js";
 import { QueueFullError } from "../../advisor/patterns/queue.js";
 import type { AdvisoryInput } from "../../advisor/pipeline.js";
-import { SharedQueueError } from "../../queue/shared-queue.js";
 import { InvalidRequestError } from "../../schemas/errors.js";
 import type { ServerContext } from "../context.js";
 import { type ErrorBody, errorAnswer, HttpError } from "../errors.js";
@@ -76,20 +75,6 @@ function jobDeadline(request: FastifyRequest, ctx: ServerContext): number | unde
 function callerOf(request: FastifyRequest): string {
   const who = request.principal?.name ? `token:${request.principal.name}` : `address:${request.ip}`;
   return createHash("sha256").update(who, "utf8").digest("hex").slice(0, 32);
-}
-
-/** The shared queue's refusals in the contract's error format: 429 or 503, with Retry-After. */
-async function sharedQueueErrors<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    if (err instanceof SharedQueueError) {
-      throw new HttpError(err.code, err.message, {
-        "Retry-After": String(err.retryAfterSeconds),
-      });
-    }
-    throw err;
-  }
 }
 
 export function refuseWhenClosing(ctx: ServerContext): void {
@@ -213,17 +198,15 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
       // The job's id is its decision's id: a UUIDv7 like every decision id (INTERFACES.md).
       const jobId = newDecisionId();
       const input = request.body as unknown as AdvisoryInput;
-      await sharedQueueErrors(() =>
-        ctx.jobStore.submit({
-          jobId,
-          parsed: input.parsed,
-          ...(input.control !== undefined ? { control: input.control } : {}),
-          caller: callerOf(request),
-          ...(deadlineMs !== undefined ? { deadlineMs } : {}),
-          log: request.log.child({ jobId }),
-          ...(request.traceContext ? { traceContext: request.traceContext } : {}),
-        }),
-      );
+      await ctx.jobStore.submit({
+        jobId,
+        parsed: input.parsed,
+        ...(input.control !== undefined ? { control: input.control } : {}),
+        caller: callerOf(request),
+        ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+        log: request.log.child({ jobId }),
+        ...(request.traceContext ? { traceContext: request.traceContext } : {}),
+      });
       reply.code(202).header("Location", `/v1/jobs/${jobId}`);
       return { jobId, status: "pending" as const, location: `/v1/jobs/${jobId}` };
     },
@@ -240,7 +223,7 @@ export async function advisoryRoutes(app: FastifyInstance, ctx: ServerContext): 
       },
     },
     async (request) => {
-      const job = await sharedQueueErrors(() => ctx.jobStore.get(request.params.id));
+      const job = await ctx.jobStore.get(request.params.id);
       if (!job) throw new HttpError("not_found", `no job ${request.params.id} (unknown or expired)`);
       return job;
     },
