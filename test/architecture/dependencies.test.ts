@@ -57,40 +57,28 @@ const TRANSPORT_PACKAGES = [
   "autocannon",
 ];
 
+/** The bottom layers (schemas, util): they import no other concern and no transport package. */
+const VOCABULARY = {
+  folders: [
+    "server",
+    "store",
+    "cli",
+    "advisor",
+    "engine",
+    "llm",
+    "rollout",
+    "eval",
+    "bench",
+    "doctor",
+    "queue",
+  ],
+  packages: TRANSPORT_PACKAGES,
+};
+
 /** For each concern, the concerns and packages it may not import. */
 const RULES: Record<string, { folders: string[]; packages: string[] }> = {
-  schemas: {
-    folders: [
-      "server",
-      "store",
-      "cli",
-      "advisor",
-      "engine",
-      "llm",
-      "rollout",
-      "eval",
-      "bench",
-      "doctor",
-      "queue",
-    ],
-    packages: TRANSPORT_PACKAGES,
-  },
-  util: {
-    folders: [
-      "server",
-      "store",
-      "cli",
-      "advisor",
-      "engine",
-      "llm",
-      "rollout",
-      "eval",
-      "bench",
-      "doctor",
-      "queue",
-    ],
-    packages: TRANSPORT_PACKAGES,
-  },
+  schemas: VOCABULARY,
+  util: VOCABULARY,
   policy: {
     folders: ["server", "store", "cli", "advisor", "llm", "rollout", "eval", "bench", "doctor", "queue"],
     packages: TRANSPORT_PACKAGES,
@@ -123,15 +111,7 @@ const RULES: Record<string, { folders: string[]; packages: string[] }> = {
    */
   queue: {
     folders: ["server", "cli", "rollout", "eval", "bench", "doctor"],
-    packages: [
-      "fastify",
-      "@fastify/static",
-      "@fastify/swagger",
-      "pg",
-      "better-sqlite3",
-      "commander",
-      "autocannon",
-    ],
+    packages: TRANSPORT_PACKAGES,
   },
   telemetry: {
     folders: ["server", "store", "cli", "advisor", "rollout", "eval", "bench"],
