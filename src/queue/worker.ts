@@ -110,6 +110,14 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     }
   };
 
+  /** A job's request validated again, the advisor of its engine, and the rules' verdict (once). */
+  const prepare = (data: AdviseJob | DecideJob) => {
+    const parsed = requestOf(data.input);
+    const advisor = opts.advisors[data.engine];
+    checkPolicy(advisor, data.policy);
+    return { parsed, advisor, verdict: advisor.verdict(parsed) };
+  };
+
   /** The advice with the time left; any failure to get it in time is the fail-closed answer. */
   const adviseWithin = async (
     advisor: Advisor,
@@ -144,10 +152,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const advise = async (data: AdviseJob, waitMs: number): Promise<AdviseResult> => {
     if (data.deadlineAt !== null && Date.now() >= data.deadlineAt) return { kind: "expired", waitMs };
     const started = performance.now();
-    const parsed = requestOf(data.input);
-    const advisor = opts.advisors[data.engine];
-    checkPolicy(advisor, data.policy);
-    const verdict = advisor.verdict(parsed);
+    const { parsed, advisor, verdict } = prepare(data);
     const decision =
       data.engine === "rules" || !routesToLlm(data.engine, verdict)
         ? verdictToDecision(verdict, advisor.versions(), started, data.decisionId)
@@ -172,10 +177,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       );
     }
     const started = performance.now();
-    const parsed = requestOf(data.input);
-    const advisor = opts.advisors[data.engine];
-    checkPolicy(advisor, data.policy);
-    const verdict = advisor.verdict(parsed);
+    const { parsed, advisor, verdict } = prepare(data);
     const decision =
       data.engine === "rules" || !routesToLlm(data.engine, verdict)
         ? data.deadlineAt !== null && Date.now() >= data.deadlineAt
